@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+//
+// ocrspool: independent daemons that read numbers out of images, cooperating
+// through a filesystem spool. C libraries come from Debian through
+// system-library targets; nothing is fetched from the network.
+
+import PackageDescription
+
+/// A system-library target for a Debian C library: a module map and a shim header.
+func systemLibrary(_ name: String, pkgConfig: String? = nil) -> Target {
+    .systemLibrary(
+        name: name,
+        path: "Sources/CLibs/\(name)",
+        pkgConfig: pkgConfig,
+        providers: [.apt([])]
+    )
+}
+
+let package = Package(
+    name: "ocrspool",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ocrspool", targets: ["ocrspool"]),
+        .executable(name: "ocrspool-ocr", targets: ["ocrspool-ocr"]),
+        .executable(name: "ocrspool-bench", targets: ["ocrspool-bench"]),
+    ],
+    targets: [
+        systemLibrary("CTesseract", pkgConfig: "tesseract"),
+        systemLibrary("CInotifyTools"),
+        systemLibrary("CSystemd", pkgConfig: "libsystemd"),
+
+        .target(name: "DaemonKit", dependencies: ["CSystemd"]),
+        .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools"]),
+        .target(name: "OCRKit", dependencies: ["CTesseract"]),
+
+        .executableTarget(name: "ocrspool-ocr", dependencies: ["SpoolKit", "OCRKit", "DaemonKit"]),
+        .executableTarget(name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit"]),
+        .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit", "SpoolKit", "DaemonKit"]),
+
+        .target(name: "TestKit", dependencies: ["SpoolKit", "DaemonKit"], path: "Tests/TestKit"),
+        .testTarget(name: "SpoolKitTests", dependencies: ["SpoolKit", "TestKit"]),
+        .testTarget(name: "OCRKitTests", dependencies: ["OCRKit", "TestKit"]),
+        .testTarget(name: "DaemonTests", dependencies: ["SpoolKit", "TestKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

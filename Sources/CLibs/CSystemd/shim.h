@@ -1,0 +1,2 @@
+// libsystemd's service-manager notification and socket-activation calls.
+#include <systemd/sd-daemon.h>

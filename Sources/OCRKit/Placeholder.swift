@@ -1,0 +1,2 @@
+import CTesseract
+public func tesseractVersion() -> String { String(cString: TessVersion()) }

@@ -1,0 +1,3 @@
+import Testing
+import OCRKit
+@Test func linksTesseract() { #expect(tesseractVersion().hasPrefix("5")) }
