@@ -1,0 +1,23 @@
+// OCRKit: the only module that touches Tesseract and Leptonica.
+//
+// Contract
+// - `OCREngine` loads `eng.traineddata` once and is reused for every job on
+//   one thread. It is not thread-safe: run one engine per worker thread.
+// - `OCREngine.read` checks the image header before decoding anything, so an
+//   image that is too large fails fast without its pixels being allocated.
+// - Every failure is an `OCRError` with a machine-readable code. None of them
+//   is a programmer's mistake; all come from the job's bytes or its deadline.
+// - `digits` mode reads a number; `text` mode reads everything, the way the
+//   reference (`pytesseract.image_to_string`, page segmentation mode 3) does.
+//
+// Environment
+// - Tesseract's OpenMP threads fight each other when several engines run in
+//   one process. Set `OMP_THREAD_LIMIT=1` in the environment before the
+//   process starts (libgomp reads it once, at load); `OCRRuntime` helps.
+//
+// Known limitations
+// - XXX: the deadline is enforced by Tesseract between words; page layout
+//   analysis and image decoding run before the first check and are bounded
+//   only by the pixel limit.
+// - XXX: only the first page or frame of a multi-page TIFF or GIF is read.
+// - XXX: only English (`eng`) is loaded.

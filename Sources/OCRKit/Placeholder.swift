@@ -1,2 +1,0 @@
-import CTesseract
-public func tesseractVersion() -> String { String(cString: TessVersion()) }
