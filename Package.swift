@@ -28,14 +28,15 @@ let package = Package(
         systemLibrary("CTesseract", pkgConfig: "tesseract"),
         systemLibrary("CInotifyTools"),
         systemLibrary("CSystemd", pkgConfig: "libsystemd"),
+        systemLibrary("CSpoolSys"),
 
         .target(name: "DaemonKit", dependencies: ["CSystemd"]),
-        .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools"]),
+        .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools", "CSpoolSys"]),
         .target(name: "OCRKit", dependencies: ["CTesseract"]),
 
         .executableTarget(name: "ocrspool-ocr", dependencies: ["SpoolKit", "OCRKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit"]),
-        .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit", "SpoolKit", "DaemonKit"]),
+        .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit"]),
 
         .target(name: "TestKit", dependencies: ["SpoolKit", "DaemonKit"], path: "Tests/TestKit"),
         .testTarget(name: "SpoolKitTests", dependencies: ["SpoolKit", "TestKit"]),
