@@ -23,7 +23,7 @@ public final class ServiceLoop: Sendable {
 
     /// Asks the loop to return, as SIGTERM does.
     public func requestStop() {
-        if !stopRequested.exchange(true, ordering: .acq_rel) { stopSignal.signal() }
+        if !stopRequested.exchange(true, ordering: .acquiringAndReleasing) { stopSignal.signal() }
     }
 
     /// Sends `READY=1`, then ticks until a stop is requested; sends `STOPPING=1`
