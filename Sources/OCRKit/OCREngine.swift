@@ -72,15 +72,15 @@ public final class OCREngine {
 
     /// Runs one pass over `image` and collects what Tesseract read.
     func run(
-        _ pass: Pass, on image: Pix, deadline: Deadline, cache: ScaleCache? = nil
+        _ pass: Pass, on image: Pix, deadline: Deadline, cache: ScaleCache = ScaleCache()
     ) throws -> PassResult {
         configure(pass)
 
-        var factor = 1.0
-        var input = image
-        if case .textHeight(let target) = pass.scale, let cache {
-            (input, factor) = try cache.scaled(image, toTextHeight: target)
+        var target: Int?
+        if case .textHeight(let height) = pass.scale {
+            target = height
         }
+        let (input, factor) = try cache.prepared(image, filter: pass.filter, toTextHeight: target)
         tesseract.setImage(input)
         try tesseract.recognize(deadline: deadline)
 
@@ -90,7 +90,7 @@ public final class OCREngine {
     }
 
     /// Sets the Tesseract variables a pass needs, skipping those unchanged.
-    private func configure(_ pass: Pass) {
+    func configure(_ pass: Pass) {
         if current?.segmentation != pass.segmentation {
             tesseract.setPageSegMode(pass.segmentation)
         }

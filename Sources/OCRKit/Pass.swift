@@ -20,6 +20,22 @@ struct Pass: Sendable, Equatable {
         case textHeight(Int)
     }
 
+    /// What is done to the grey image before it is scaled.
+    enum Filter: String, Sendable {
+        /// Nothing.
+        case none
+        /// A 3x3 median: removes speckle and grain, keeps edges.
+        case median
+        /// A 3x3 box blur (`pixBlockconv`): joins broken strokes and evens out
+        /// grain so that a global threshold finds the ink.
+        case smooth
+        /// A 5x5 box blur, for heavier grain.
+        case smoothMore
+        /// Background flattened to one level (`pixBackgroundNormSimple`):
+        /// for uneven lighting and faint print.
+        case flatten
+    }
+
     /// The name reported in `Reading.strategy`.
     var name: String
     /// `PSM_SINGLE_LINE` for a number, `PSM_AUTO` or `PSM_SINGLE_BLOCK` for text.
@@ -28,6 +44,7 @@ struct Pass: Sendable, Equatable {
     var digitsOnly: Bool
     var threshold: Threshold = .otsu
     var scale: Scale = .none
+    var filter: Filter = .none
 }
 
 /// What one pass read.

@@ -60,6 +60,23 @@ final class Pix {
         try Pix(owning: pixScale(pointer, Float(factor), Float(factor)), "scale")
     }
 
+    /// A 3x3 median of this 8-bit image (`pixMedianFilter`).
+    func median() throws -> Pix {
+        try Pix(owning: pixMedianFilter(pointer, 3, 3), "median filter")
+    }
+
+    /// This 8-bit image blurred with a (2r+1)-square box (`pixBlockconv`).
+    func blurred(radius: Int) throws -> Pix {
+        try Pix(owning: pixBlockconv(pointer, Int32(radius), Int32(radius)), "blur")
+    }
+
+    /// This 8-bit image with its background flattened to one grey level
+    /// (`pixBackgroundNormSimple`), or nil when the image is too small for
+    /// Leptonica's tiles.
+    func flattened() -> Pix? {
+        try? Pix(owning: pixBackgroundNormSimple(pointer, nil, nil), "background norm")
+    }
+
     /// The part of this image inside the rectangle, clipped to the image
     /// (`pixClipRectangle`).
     func cropped(x: Int, y: Int, width: Int, height: Int) throws -> Pix {
