@@ -16,9 +16,9 @@ struct InotifyEvent: Sendable {
 /// The process's single inotify instance, through libinotifytools.
 ///
 /// libinotifytools keeps its state in globals, so one hub per process owns it:
-/// every call into the library happens under `lock`, and one thread waits for
-/// events with `poll(2)` on the library's descriptor (outside the lock), drains
-/// them and hands each to the subscribers of its watch descriptor.
+/// every call into the library (adding and removing watches) happens under
+/// `lock`, and one thread waits for events with `poll(2)` on the library's
+/// descriptor, reads them and hands each to the subscribers of its watch.
 final class InotifyHub: @unchecked Sendable {
     typealias Handler = @Sendable (InotifyEvent) -> Void
 
@@ -93,34 +93,46 @@ final class InotifyHub: @unchecked Sendable {
     }
 
     private func run() {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&entry, 1, -1)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { continue }
-            for (event, handlers) in drain() {
+            guard poll(&entry, 1, -1) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
+            guard count > 0 else { continue }
+            for (event, handlers) in dispatch(buffer, count: count) {
                 for handler in handlers { handler(event) }
             }
         }
     }
 
-    /// Reads every pending event under the lock and pairs it with its handlers.
-    private func drain() -> [(InotifyEvent, [Handler])] {
+    /// Splits what one `read` returned into events and pairs each with its handlers.
+    ///
+    /// The events are read here rather than with `inotifytools_next_event`, which
+    /// in this version blocks in `select` whatever its timeout and so could not
+    /// share the library's lock with `watch`.
+    private func dispatch(_ buffer: [UInt8], count: Int) -> [(InotifyEvent, [Handler])] {
         lock.lock()
         defer { lock.unlock() }
         var deliveries: [(InotifyEvent, [Handler])] = []
-        while let raw = inotifytools_next_event(0) {
-            let event = InotifyEvent(
-                mask: raw.pointee.mask, name: String(cString: ocrspool_inotify_event_name(raw)))
-            let targets: [Subscriber]
-            if event.isOverflow {
-                targets = subscribers.values.flatMap { $0.values }
-            } else {
-                targets = (subscribers[raw.pointee.wd] ?? [:]).values.filter {
-                    $0.mask & event.mask != 0 || event.mask & UInt32(IN_IGNORED) != 0
+        buffer.withUnsafeBytes { raw in
+            var offset = 0
+            let header = MemoryLayout<inotify_event>.size
+            while offset + header <= count {
+                let pointer = (raw.baseAddress! + offset).assumingMemoryBound(to: inotify_event.self)
+                let event = InotifyEvent(
+                    mask: pointer.pointee.mask,
+                    name: String(cString: ocrspool_inotify_event_name(pointer)))
+                offset += header + Int(pointer.pointee.len)
+                let targets: [Subscriber]
+                if event.isOverflow {
+                    targets = subscribers.values.flatMap { $0.values }
+                } else {
+                    targets = (subscribers[pointer.pointee.wd] ?? [:]).values.filter {
+                        $0.mask & event.mask != 0 || event.mask & UInt32(IN_IGNORED) != 0
+                    }
                 }
+                deliveries.append((event, targets.map(\.handler)))
             }
-            deliveries.append((event, targets.map(\.handler)))
         }
         return deliveries
     }
