@@ -22,6 +22,7 @@ let package = Package(
     products: [
         .executable(name: "ocrspool", targets: ["ocrspool"]),
         .executable(name: "ocrspool-ocr", targets: ["ocrspool-ocr"]),
+        .executable(name: "ocrspool-upload", targets: ["ocrspool-upload"]),
         .executable(name: "ocrspool-bench", targets: ["ocrspool-bench"]),
     ],
     targets: [
@@ -29,19 +30,24 @@ let package = Package(
         systemLibrary("CInotifyTools"),
         systemLibrary("CSystemd", pkgConfig: "libsystemd"),
         systemLibrary("CSpoolSys"),
+        systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd"),
 
         .target(name: "DaemonKit", dependencies: ["CSystemd"]),
         .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools", "CSpoolSys"]),
         .target(name: "OCRKit", dependencies: ["CTesseract"]),
+        .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CSystemd", "DaemonKit"]),
 
         .executableTarget(name: "ocrspool-ocr", dependencies: ["SpoolKit", "OCRKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit"]),
+        .executableTarget(
+            name: "ocrspool-upload", dependencies: ["HTTPKit", "SpoolKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit"]),
 
         .target(name: "TestKit", dependencies: ["SpoolKit", "DaemonKit"], path: "Tests/TestKit"),
         .testTarget(name: "SpoolKitTests", dependencies: ["SpoolKit", "TestKit"]),
         .testTarget(name: "OCRKitTests", dependencies: ["OCRKit", "TestKit"]),
         .testTarget(name: "DaemonTests", dependencies: ["SpoolKit", "TestKit"]),
+        .testTarget(name: "UploadTests", dependencies: ["SpoolKit", "TestKit"]),
     ],
     swiftLanguageModes: [.v6]
 )
