@@ -1,3 +1,0 @@
-import Testing
-import OCRKit
-@Test func linksTesseract() { #expect(tesseractVersion().hasPrefix("5")) }
