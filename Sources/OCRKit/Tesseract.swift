@@ -32,8 +32,9 @@ final class Tesseract {
         // Tesseract prints resolution guesses and the like on stderr; a
         // daemon's stderr is its log.
         _ = TessBaseAPISetVariable(handle, "debug_file", "/dev/null")
+        // On failure, deinit still runs (every stored property is set) and
+        // frees the handle.
         guard TessBaseAPIInit3(handle, dataPath, language) == 0 else {
-            TessBaseAPIDelete(handle)
             throw OCRError(
                 .engineFailed,
                 "TessBaseAPIInit3 cannot load \(language).traineddata from "
