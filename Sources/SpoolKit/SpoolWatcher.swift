@@ -76,8 +76,7 @@ public final class SpoolWatcher: @unchecked Sendable {
         if !settings.polling {
             let hub = try InotifyHub.shared()
             token = try hub.watch(spool.directory(queue), mask: eventMask) { [weak self] event in
-                guard let watcher = self else { return }
-                watcher.serial.async { watcher.handle(event) }
+                self?.deliver(event)
             }
         }
         serial.sync { scan() }
@@ -112,6 +111,11 @@ public final class SpoolWatcher: @unchecked Sendable {
         case .processing: UInt32(IN_CLOSE_WRITE)
         default: UInt32(IN_MOVED_TO | IN_CLOSE_WRITE)
         }
+    }
+
+    /// Handles `event` as if inotify had sent it: what tests use to simulate an overflow.
+    func deliver(_ event: InotifyEvent) {
+        serial.async { self.handle(event) }
     }
 
     private func handle(_ event: InotifyEvent) {
