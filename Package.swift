@@ -24,21 +24,26 @@ let package = Package(
         .executable(name: "ocrspool-ocr", targets: ["ocrspool-ocr"]),
         .executable(name: "ocrspool-upload", targets: ["ocrspool-upload"]),
         .executable(name: "ocrspool-bench", targets: ["ocrspool-bench"]),
+        .executable(name: "ocrspool-amqp", targets: ["ocrspool-amqp"]),
     ],
     targets: [
         systemLibrary("CTesseract", pkgConfig: "tesseract"),
         systemLibrary("CInotifyTools"),
         systemLibrary("CSystemd", pkgConfig: "libsystemd"),
         systemLibrary("CSpoolSys"),
+        systemLibrary("CRabbitMQ", pkgConfig: "librabbitmq"),
         systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd"),
 
         .target(name: "DaemonKit", dependencies: ["CSystemd"]),
         .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools", "CSpoolSys"]),
         .target(name: "OCRKit", dependencies: ["CTesseract"]),
+        .target(name: "AMQPKit", dependencies: ["CRabbitMQ"]),
         .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CSystemd", "DaemonKit"]),
 
         .executableTarget(name: "ocrspool-ocr", dependencies: ["SpoolKit", "OCRKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit"]),
+        .executableTarget(
+            name: "ocrspool-amqp", dependencies: ["AMQPKit", "SpoolKit", "DaemonKit"]),
         .executableTarget(
             name: "ocrspool-upload", dependencies: ["HTTPKit", "SpoolKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit"]),
@@ -47,6 +52,7 @@ let package = Package(
         .testTarget(name: "SpoolKitTests", dependencies: ["SpoolKit", "TestKit"]),
         .testTarget(name: "OCRKitTests", dependencies: ["OCRKit", "TestKit"]),
         .testTarget(name: "DaemonTests", dependencies: ["SpoolKit", "TestKit"]),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQPKit", "SpoolKit", "TestKit"]),
         .testTarget(name: "UploadTests", dependencies: ["SpoolKit", "TestKit"]),
     ],
     swiftLanguageModes: [.v6]
