@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "ocrspool-ocr", targets: ["ocrspool-ocr"]),
         .executable(name: "ocrspool-upload", targets: ["ocrspool-upload"]),
         .executable(name: "ocrspool-bench", targets: ["ocrspool-bench"]),
+        .executable(name: "ocrspool-result", targets: ["ocrspool-result"]),
         .executable(name: "ocrspool-amqp", targets: ["ocrspool-amqp"]),
     ],
     targets: [
@@ -31,12 +32,14 @@ let package = Package(
         systemLibrary("CInotifyTools"),
         systemLibrary("CSystemd", pkgConfig: "libsystemd"),
         systemLibrary("CSpoolSys"),
+        systemLibrary("CSQLite", pkgConfig: "sqlite3"),
         systemLibrary("CRabbitMQ", pkgConfig: "librabbitmq"),
         systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd"),
 
         .target(name: "DaemonKit", dependencies: ["CSystemd"]),
         .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools", "CSpoolSys"]),
         .target(name: "OCRKit", dependencies: ["CTesseract"]),
+        .target(name: "ResultStore", dependencies: ["CSQLite", "SpoolKit"]),
         .target(name: "AMQPKit", dependencies: ["CRabbitMQ"]),
         .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CSystemd", "DaemonKit"]),
 
@@ -47,11 +50,14 @@ let package = Package(
         .executableTarget(
             name: "ocrspool-upload", dependencies: ["HTTPKit", "SpoolKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit"]),
+        .executableTarget(
+            name: "ocrspool-result", dependencies: ["ResultStore", "SpoolKit", "DaemonKit"]),
 
         .target(name: "TestKit", dependencies: ["SpoolKit", "DaemonKit"], path: "Tests/TestKit"),
         .testTarget(name: "SpoolKitTests", dependencies: ["SpoolKit", "TestKit"]),
         .testTarget(name: "OCRKitTests", dependencies: ["OCRKit", "TestKit"]),
         .testTarget(name: "DaemonTests", dependencies: ["SpoolKit", "TestKit"]),
+        .testTarget(name: "ResultTests", dependencies: ["ResultStore", "SpoolKit", "TestKit"]),
         .testTarget(name: "AMQPTests", dependencies: ["AMQPKit", "SpoolKit", "TestKit"]),
         .testTarget(name: "UploadTests", dependencies: ["SpoolKit", "TestKit"]),
     ],

@@ -1,0 +1,83 @@
+import DaemonKit
+import Foundation
+import ResultStore
+import SpoolKit
+
+/// The daemon's settings, from its command line.
+struct ResultConfiguration {
+    var spool: Spool
+    var databasePath: String
+    var hook: HookCommand?
+    var webhook: URL?
+    var delivery = Deliverer.Settings()
+    var retention = Retention.Settings()
+    var watch = SpoolWatcher.Settings()
+    var logLevel = Logger.Level.info
+
+    static let usage = """
+        usage: ocrspool-result [--spool DIR] [--db FILE] [--on-result CMD] [--webhook URL]
+                               [--hook-timeout 30s] [--hook-concurrency 4]
+                               [--hook-attempts 8] [--hook-backoff 2s]
+                               [--keep-done DURATION] [--keep-failed DURATION] [--keep-images]
+                               [--prune-interval 1m] [--rescan-interval 30s] [--polling]
+                               [--log-level info]
+
+        Records every finished job of the spool in SQLite (default SPOOL/results.sqlite),
+        runs --on-result CMD (argv, result JSON on stdin, OCRSPOOL_JOB_ID set) and POSTs
+        to --webhook URL once per result, at least once, and prunes recorded jobs older
+        than --keep-done / --keep-failed from the spool (--keep-images keeps images).
+        """
+
+    static let valued: Set<String> = [
+        "spool", "db", "on-result", "webhook", "hook-timeout", "hook-concurrency",
+        "hook-attempts", "hook-backoff", "keep-done", "keep-failed", "prune-interval",
+        "rescan-interval", "log-level",
+    ]
+
+    static let flags: Set<String> = ["keep-images", "polling", "help"]
+
+    init(_ options: Options) throws {
+        spool = Spool.resolve(options.value("spool"))
+        databasePath = options.value("db") ?? ResultStore.defaultPath(for: spool)
+        if let text = options.value("on-result") {
+            guard let command = HookCommand(text) else {
+                throw Options.UsageError("--on-result needs a command, got \"\(text)\"")
+            }
+            hook = command
+        }
+        if let text = options.value("webhook") {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""),
+                url.host != nil
+            else {
+                throw Options.UsageError("--webhook needs an http or https URL, got \(text)")
+            }
+            webhook = url
+        }
+
+        delivery.timeout = try options.duration("hook-timeout", default: 30)
+        delivery.concurrency = try options.integer("hook-concurrency", default: 4, in: 1...64)
+        delivery.attempts = try options.integer("hook-attempts", default: 8, in: 1...1000)
+        delivery.backoff = try options.duration("hook-backoff", default: 2)
+        guard delivery.timeout > 0 else {
+            throw Options.UsageError("--hook-timeout must be more than 0")
+        }
+
+        retention.keepDone = options.value("keep-done") == nil
+            ? nil : try options.duration("keep-done", default: 0)
+        retention.keepFailed = options.value("keep-failed") == nil
+            ? nil : try options.duration("keep-failed", default: 0)
+        retention.keepImages = options.has("keep-images")
+        retention.interval = max(0.05, try options.duration("prune-interval", default: 60))
+
+        watch.polling = options.has("polling")
+        watch.rescanInterval = max(0.05, try options.duration("rescan-interval", default: 30))
+        watch.pollInterval = min(watch.rescanInterval, watch.pollInterval)
+        if let name = options.value("log-level") {
+            guard let level = Logger.Level(name: name) else {
+                throw Options.UsageError(
+                    "--log-level must be debug, info, notice, warning or error")
+            }
+            logLevel = level
+        }
+    }
+}
