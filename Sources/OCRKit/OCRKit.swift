@@ -21,3 +21,8 @@
 //   only by the pixel limit.
 // - XXX: only the first page or frame of a multi-page TIFF or GIF is read.
 // - XXX: only English (`eng`) is loaded.
+// - XXX: libpng writes its own message on stderr for a truncated PNG
+//   (Leptonica's quiet setting does not reach it); the error is still thrown.
+// - XXX: most remaining digit misreads are the first digit of a number that
+//   starts close to the image edge (5 read as 9, 0 as 6, or dropped); a
+//   background-coloured border before recognition may help, not yet tried.

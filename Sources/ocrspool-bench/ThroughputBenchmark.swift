@@ -27,8 +27,9 @@ struct ThroughputBenchmark {
         let ocrkitOne = try rate(images, threads: 1, label: "ocrkit x1", engine: true) {
             engine, image in _ = try? engine!.read(image.bytes, mode: .digits)
         }
-        let ocrkit = try rate(images, threads: threads, label: "ocrkit x\(threads)", engine: true) {
-            engine, image in _ = try? engine!.read(image.bytes, mode: .digits)
+        let ocrkit = try rate(
+            images, threads: threads, label: "ocrkit x\(threads)", engine: true
+        ) { engine, image in _ = try? engine!.read(image.bytes, mode: .digits)
         }
 
         func line(_ name: String, _ value: Double) {
