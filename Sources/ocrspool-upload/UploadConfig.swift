@@ -21,7 +21,7 @@ struct UploadConfig: Sendable {
           --max-per-ip N        connections per client address, 0 = no limit (default 0)
           --idle-timeout DUR    close connections silent this long (default 30s)
           --allow-origin URL    an origin allowed cross-origin requests (repeatable)
-          --polling             watch the spool by scanning only (no inotify)
+          --poll                watch the spool by scanning only (no inotify)
           --log-level LEVEL     debug, info, notice, warning or error (default info)
         """
 
@@ -45,7 +45,7 @@ struct UploadConfig: Sendable {
                 "threads", "max-connections", "max-per-ip", "idle-timeout", "allow-origin",
                 "log-level",
             ],
-            flags: ["polling", "help"])
+            flags: ["poll", "help"])
         if options.has("help") { throw Options.UsageError(UploadConfig.usage) }
         guard options.positional.isEmpty else {
             throw Options.UsageError("unexpected argument \(options.positional[0])")
@@ -71,7 +71,7 @@ struct UploadConfig: Sendable {
         guard !allowedOrigins.contains("*") else {
             throw Options.UsageError("--allow-origin takes one origin, never *")
         }
-        polling = options.has("polling")
+        polling = options.has("poll")
         let levelName = options.value("log-level") ?? "info"
         guard let level = Logger.Level(name: levelName) else {
             throw Options.UsageError("--log-level must be debug, info, notice, warning or error")

@@ -13,7 +13,11 @@ let config: UploadConfig
 do {
     config = try UploadConfig(Array(CommandLine.arguments.dropFirst()))
 } catch let error as Options.UsageError {
-    FileHandle.standardError.write(Data("\(error)\n\n\(UploadConfig.usage)\n".utf8))
+    if CommandLine.arguments.contains("--help") {
+        print(UploadConfig.usage)
+        exit(0)
+    }
+    FileHandle.standardError.write(Data("ocrspool-upload: \(error)\n\n\(UploadConfig.usage)\n".utf8))
     exit(2)
 }
 var logger = Logger(label: "ocrspool-upload", minimum: config.logLevel)

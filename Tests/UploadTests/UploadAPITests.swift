@@ -1,0 +1,250 @@
+import Foundation
+import SpoolKit
+import TestKit
+import Testing
+
+@Suite("upload API")
+struct UploadAPITests {
+    @Test func formUploadBecomesAJobInIncomingAnsweredWith202AndLocation() throws {
+        let daemon = try UploadDaemon()
+        let image = try Images.clean()
+        let response = try RawHTTP.postForm(
+            daemon.target, "/api/image/process",
+            fields: [("expected", "06018"), ("mode", "digits")],
+            files: [("imageData", "meter.png", image)])
+
+        #expect(response.status == 202, "got \(response.status) \(response.text), want 202")
+        let id = try #require(response.json["id"] as? String)
+        let name = try #require(JobName(id), "id \(id) is not a spool name")
+        #expect(response.json["status"] as? String == "queued")
+        #expect(response.headers["location"] == "/api/image/\(id)")
+        #expect(id.hasSuffix(".png"), "got \(id), want the type judged from the bytes")
+
+        let stored = try Data(contentsOf: URL(fileURLWithPath: daemon.spool.spool.path(.incoming, name)))
+        #expect(Array(stored) == image, "stored \(stored.count) bytes, want \(image.count)")
+        let meta = daemon.spool.spool.meta(of: name)
+        #expect(meta.source == .http)
+        #expect(meta.expected == "06018")
+        #expect(meta.mode == "digits")
+        #expect(meta.originalName == "meter.png")
+        #expect(daemon.spool.entries(.tmp).isEmpty, "tmp/ holds \(daemon.spool.entries(.tmp))")
+    }
+
+    @Test func rawImageBodyIsAcceptedAndTypedByItsBytes() throws {
+        let daemon = try UploadDaemon()
+        let image = try Images.jpeg()
+        let response = try RawHTTP.request(
+            daemon.target, "POST", "/api/image/process?expected=3233",
+            headers: ["Content-Type": "image/png"], body: image)
+
+        #expect(response.status == 202, "got \(response.status) \(response.text), want 202")
+        let id = try #require(response.json["id"] as? String)
+        #expect(id.hasSuffix(".jpg"), "got \(id), want .jpg from the JPEG signature")
+        let name = try #require(JobName(id))
+        #expect(daemon.spool.spool.meta(of: name).expected == "3233")
+    }
+
+    @Test func uploadWithWaitAnswers200WithTheResultWhenTheJobFinishes() throws {
+        let daemon = try UploadDaemon()
+        let image = try Images.clean()
+        let target = daemon.target
+        let pending = Background {
+            try RawHTTP.postForm(
+                target, "/api/image/process?wait=20", fields: [("expected", "06018")],
+                files: [("imageData", "a.png", image)])
+        }
+
+        var entry: String?
+        #expect(waitUntil(timeout: 10) {
+            entry = daemon.spool.entries(.incoming).first
+            return entry != nil
+        }, "the upload never reached incoming/")
+        let name = try #require(entry.flatMap(JobName.init))
+        try daemon.spool.spool.finishForTest(name, digits: "06018")
+
+        let response = try pending.value(timeout: 15)
+        #expect(response.status == 200, "got \(response.status) \(response.text), want 200")
+        #expect(response.json["status"] as? String == "done")
+        #expect(response.json["digits"] as? String == "06018")
+        #expect(response.json["verified"] as? Bool == true)
+    }
+
+    @Test func statusLongPollIsWokenByTheResultNotByItsTimeout() throws {
+        let daemon = try UploadDaemon()
+        let spool = daemon.spool.spool
+        let name = try spool.submit(Images.clean(), tail: "png", meta: JobMeta(source: .cli))
+        let target = daemon.target
+        let started = Date()
+        let pending = Background {
+            try RawHTTP.request(target, "GET", "/api/image/\(name.string)?wait=30")
+        }
+
+        Thread.sleep(forTimeInterval: 0.5)
+        try spool.finishForTest(name, digits: "777")
+        let response = try pending.value(timeout: 40)
+        let elapsed = Date().timeIntervalSince(started)
+
+        #expect(response.status == 200, "got \(response.status), want 200")
+        #expect(response.json["digits"] as? String == "777")
+        #expect(elapsed < 15, "answered after \(elapsed)s: slept out its 30s wait, want woken")
+    }
+
+    @Test func longPollThatRunsOutAnswersTheCurrentState() throws {
+        let daemon = try UploadDaemon()
+        let name = try daemon.spool.spool.submit(
+            Images.clean(), tail: "png", meta: JobMeta(source: .cli))
+        let response = try RawHTTP.request(
+            daemon.target, "GET", "/api/image/\(name.string)?wait=1")
+
+        #expect(response.status == 200, "got \(response.status), want 200")
+        #expect(response.json["status"] as? String == "queued")
+        #expect(response.json["id"] as? String == name.string)
+    }
+
+    @Test func finishedJobIsServedWithItsResultFields() throws {
+        let daemon = try UploadDaemon()
+        let spool = daemon.spool.spool
+        let name = try spool.submit(
+            Images.clean(), tail: "png", meta: JobMeta(source: .cli, expected: "12"))
+        try spool.finishForTest(name, digits: "12")
+        let response = try RawHTTP.request(daemon.target, "GET", "/api/image/\(name.string)")
+
+        #expect(response.status == 200)
+        for key in ["id", "status", "text", "digits", "numbers", "confidence", "expected",
+                    "verified", "source", "submitted_at", "finished_at", "attempts"] {
+            #expect(response.json[key] != nil, "result lacks \(key): \(response.text)")
+        }
+    }
+
+    @Test func unknownAndMalformedIdsAre404() throws {
+        let daemon = try UploadDaemon()
+        for path in ["/api/image/20261203T000000-aaaaaaaa.png", "/api/image/nope",
+                     "/api/image/", "/api/other"] {
+            let response = try RawHTTP.request(daemon.target, "GET", path)
+            #expect(response.status == 404, "\(path): got \(response.status), want 404")
+            #expect(response.errorCode == "not_found", "\(path): got \(response.text)")
+        }
+    }
+
+    @Test func fullQueueAnswers503WithRetryAfterAndWritesNothing() throws {
+        let daemon = try UploadDaemon(["--max-queue", "1"])
+        try daemon.spool.drop(Images.clean(), as: "one.png")
+        try daemon.spool.drop(Images.clean(), as: "two.png")
+        // The daemon counts incoming/ at most every 250 ms.
+        Thread.sleep(forTimeInterval: 0.3)
+        let before = daemon.snapshot()
+        let response = try RawHTTP.postForm(
+            daemon.target, "/api/image/process", files: [("imageData", "a.png", Images.clean())])
+
+        #expect(response.status == 503, "got \(response.status), want 503")
+        #expect(response.errorCode == "queue_full")
+        #expect(response.headers["retry-after"] != nil, "no Retry-After header")
+        #expect(daemon.snapshot() == before, "got \(daemon.snapshot()), want \(before)")
+    }
+
+    @Test func lowDiskAnswers507AndReadyzSaysNotReady() throws {
+        let daemon = try UploadDaemon(["--min-free", "900000000G"])
+        let before = daemon.snapshot()
+        let response = try RawHTTP.postForm(
+            daemon.target, "/api/image/process", files: [("imageData", "a.png", Images.clean())])
+        #expect(response.status == 507, "got \(response.status), want 507")
+        #expect(daemon.snapshot() == before)
+
+        let ready = try RawHTTP.request(daemon.target, "GET", "/readyz")
+        #expect(ready.status == 503, "readyz: got \(ready.status), want 503")
+        let health = try RawHTTP.request(daemon.target, "GET", "/healthz")
+        #expect(health.status == 200, "healthz: got \(health.status), want 200")
+    }
+
+    @Test func readyzIsReadyOnAWritableSpool() throws {
+        let daemon = try UploadDaemon()
+        let ready = try RawHTTP.request(daemon.target, "GET", "/readyz")
+        #expect(ready.status == 200, "got \(ready.status) \(ready.text), want 200")
+    }
+
+    @Test func metricsShowQueueDepthsUploadCountsBytesAndLatency() throws {
+        let daemon = try UploadDaemon()
+        let image = try Images.clean()
+        _ = try RawHTTP.postForm(
+            daemon.target, "/api/image/process", files: [("imageData", "a.png", image)])
+        _ = try RawHTTP.postForm(
+            daemon.target, "/api/image/process",
+            files: [("imageData", "b.png", Array("not an image at all".utf8))])
+        let response = try RawHTTP.request(daemon.target, "GET", "/metrics")
+
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"]?.contains("version=0.0.4") == true)
+        let text = response.text
+        for line in ["ocrspool_queue_jobs{queue=\"incoming\"} 1",
+                     "ocrspool_uploads_accepted_total 1",
+                     "ocrspool_upload_bytes_total \(image.count)",
+                     "ocrspool_uploads_refused_total{reason=\"not_an_image\"} 1",
+                     "# TYPE ocrspool_http_request_duration_seconds histogram",
+                     "ocrspool_http_request_duration_seconds_count{route=\"upload\"} 2"] {
+            #expect(text.contains(line), "metrics lack \(line):\n\(text)")
+        }
+    }
+
+    @Test func crossOriginHeadersOnlyForAllowedOriginsAndNeverAWildcard() throws {
+        let daemon = try UploadDaemon(["--allow-origin", "https://app.example"])
+        let allowed = try RawHTTP.request(
+            daemon.target, "GET", "/healthz", headers: ["Origin": "https://app.example"])
+        #expect(allowed.headers["access-control-allow-origin"] == "https://app.example")
+
+        let other = try RawHTTP.request(
+            daemon.target, "GET", "/healthz", headers: ["Origin": "https://evil.example"])
+        #expect(other.headers["access-control-allow-origin"] == nil)
+
+        let preflight = try RawHTTP.request(
+            daemon.target, "OPTIONS", "/api/image/process",
+            headers: ["Origin": "https://evil.example", "Access-Control-Request-Method": "POST"])
+        #expect(preflight.status == 403, "got \(preflight.status), want 403")
+        #expect(preflight.headers["access-control-allow-origin"] == nil)
+    }
+
+    @Test func servesTheUploadPageItself() throws {
+        let daemon = try UploadDaemon()
+        let page = try RawHTTP.request(daemon.target, "GET", "/")
+        #expect(page.status == 200)
+        #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(page.text.contains("name=\"imageData\""), "the form lacks the imageData field")
+        let script = try RawHTTP.request(daemon.target, "GET", "/app.js")
+        #expect(script.status == 200)
+        #expect(script.text.contains("/api/image"))
+        let missing = try RawHTTP.request(daemon.target, "GET", "/../Package.swift")
+        #expect(missing.status == 404, "got \(missing.status), want 404")
+    }
+
+    @Test func listensOnAUnixSocket() throws {
+        let directory = try TemporaryDirectory("upload-sock")
+        let path = directory.file("upload.sock")
+        let daemon = try UploadDaemon(listen: "unix:\(path)")
+        let up = waitUntil(timeout: 20) {
+            (try? RawHTTP.request(.unix(path), "GET", "/healthz", timeout: 2))?.status == 200
+        }
+        #expect(up, "no answer on \(path):\n\(daemon.process.log)")
+        let response = try RawHTTP.postForm(
+            .unix(path), "/api/image/process", files: [("imageData", "a.png", Images.clean())])
+        #expect(response.status == 202, "got \(response.status), want 202")
+    }
+
+    @Test func sigtermAnswersParkedRequestsAndExitsZero() throws {
+        let daemon = try UploadDaemon()
+        let name = try daemon.spool.spool.submit(
+            Images.clean(), tail: "png", meta: JobMeta(source: .cli))
+        let target = daemon.target
+        let pending = Background {
+            try RawHTTP.request(target, "GET", "/api/image/\(name.string)?wait=60")
+        }
+        #expect(waitUntil(timeout: 10) { daemon.process.log.contains("started") })
+        Thread.sleep(forTimeInterval: 0.5)
+
+        daemon.process.signal(SIGTERM)
+        let response = try pending.value(timeout: 15)
+        #expect(response.status == 200, "parked request got \(response.status), want 200")
+        #expect(response.json["status"] as? String == "queued")
+        let status = daemon.process.wait(timeout: 15)
+        #expect(status == 0, "exit status \(String(describing: status)), want 0")
+        #expect(daemon.process.log.contains("stopped"))
+    }
+}
