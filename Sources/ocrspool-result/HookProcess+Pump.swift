@@ -4,12 +4,9 @@ import Glibc
 import Foundation
 
 extension HookProcess {
-    /// Feeds a child's stdin and drains its output without blocking on either,
-    /// noticing when the child exits. Owns the parent's two pipe ends.
+    /// Drains a child's output without blocking, noticing when the child exits.
+    /// Owns the parent's end of the output pipe.
     struct Pump {
-        let input: [UInt8]
-        private var written = 0
-        private var stdin: Int32
         private var output: Int32
         /// The child's wait status once it has been reaped.
         private(set) var exitStatus: Int32?
@@ -20,13 +17,9 @@ extension HookProcess {
         /// Seconds to keep draining after the child exits, for output still in flight.
         static let drainAfterExit = 0.2
 
-        init(input: [UInt8], stdin: Int32, output: Int32) {
-            self.input = input
-            self.stdin = stdin
+        init(output: Int32) {
             self.output = output
-            _ = fcntl(stdin, F_SETFL, fcntl(stdin, F_GETFL) | O_NONBLOCK)
             _ = fcntl(output, F_SETFL, fcntl(output, F_GETFL) | O_NONBLOCK)
-            if input.isEmpty { closeStdin() }
         }
 
         var outputClosed: Bool { output < 0 }
@@ -47,9 +40,8 @@ extension HookProcess {
             }
         }
 
-        mutating func closeAll() {
-            closeStdin()
-            if output >= 0 { close(output) }
+        mutating func close() {
+            if output >= 0 { Glibc.close(output) }
             output = -1
         }
 
@@ -62,37 +54,14 @@ extension HookProcess {
             }
         }
 
-        /// One poll over the open ends, then as much writing and reading as they allow.
+        /// One poll on the output, then as much reading as it allows.
         private mutating func wait(milliseconds: Int32) {
-            var descriptors: [pollfd] = []
-            if stdin >= 0 {
-                descriptors.append(pollfd(fd: stdin, events: Int16(POLLOUT), revents: 0))
-            }
-            if output >= 0 {
-                descriptors.append(pollfd(fd: output, events: Int16(POLLIN), revents: 0))
-            }
-            if descriptors.isEmpty {
+            guard output >= 0 else {
                 usleep(UInt32(milliseconds) * 1000)
                 return
             }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
-            guard ready > 0 else { return }
-            for descriptor in descriptors where descriptor.revents != 0 {
-                if descriptor.fd == stdin { feed() } else { drain() }
-            }
-        }
-
-        private mutating func feed() {
-            let count = input.withUnsafeBytes { bytes in
-                write(stdin, bytes.baseAddress! + written, bytes.count - written)
-            }
-            if count > 0 {
-                written += count
-                if written == input.count { closeStdin() }
-            } else if count < 0 && errno != EAGAIN && errno != EINTR {
-                // EPIPE: the command does not read its input, which is its business.
-                closeStdin()
-            }
+            var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, milliseconds) > 0 { drain() }
         }
 
         private mutating func drain() {
@@ -105,17 +74,11 @@ extension HookProcess {
                         head += buffer[0..<min(count, HookProcess.headLimit - head.count)]
                     }
                 } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
-                    close(output)
-                    output = -1
+                    close()
                 } else if errno == EAGAIN {
                     return
                 }
             }
-        }
-
-        private mutating func closeStdin() {
-            if stdin >= 0 { close(stdin) }
-            stdin = -1
         }
     }
 }

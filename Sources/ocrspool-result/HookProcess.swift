@@ -22,15 +22,17 @@ struct HookOutcome: Sendable {
 }
 
 /// Runs one command with `posix_spawnp(3)`: argv as given, never through a
-/// shell; input on a pipe; stdout and stderr drained together into a counter
-/// and a short head, so a command printing megabytes costs no memory.
+/// shell; input from an unlinked temporary file, complete before the command
+/// starts (so a command never reads a half-written result, even when the daemon
+/// dies meanwhile); stdout and stderr drained together into a counter and a
+/// short head, so a command printing megabytes costs no memory.
 ///
 /// The child gets its own process group, default SIGPIPE/SIGTERM/SIGINT (which
 /// the daemon ignores or handles) and an empty signal mask. At the timeout the
 /// whole group gets SIGTERM, then SIGKILL a grace period later.
 ///
 /// This type is the daemon's only caller of spawn, pipe, poll, kill and waitpid.
-/// `EINTR` is retried; `EAGAIN` on the pipes is waited out with poll.
+/// `EINTR` is retried; `EAGAIN` on the pipe is waited out with poll.
 enum HookProcess {
     static let headLimit = 300
     static let killGrace = 1.0
@@ -38,21 +40,24 @@ enum HookProcess {
     /// Runs `argv` with `input` on stdin and `environment` (`KEY=value`).
     ///
     /// - Throws: `SystemError` when the command cannot start (`ENOENT` for a
-    ///   missing program, `EACCES` for one that is not executable).
+    ///   missing program, `EACCES` for one that is not executable) or its input
+    ///   cannot be staged.
     static func run(
         _ argv: [String], input: [UInt8], environment: [String], timeout: Double
     ) throws -> HookOutcome {
         precondition(!argv.isEmpty, "empty hook command")
         let started = Date()
-        // Pipes and spawn under one lock: a pipe end not yet close-on-exec must
+        let inputFile = try stageInput(input)
+        defer { close(inputFile) }
+
+        // Pipe and spawn under one lock: a pipe end not yet close-on-exec must
         // not leak into a hook spawned by another thread.
         spawnLock.lock()
-        let spawned = Result { try startChild(argv, environment: environment) }
+        let spawned = Result { try startChild(argv, environment: environment, input: inputFile) }
         spawnLock.unlock()
-        let (pid, stdinPipe, outputPipe) = try spawned.get()
-        closeAll([stdinPipe.read, outputPipe.write])
+        let (pid, output) = try spawned.get()
 
-        var pump = Pump(input: input, stdin: stdinPipe.write, output: outputPipe.read)
+        var pump = Pump(output: output)
         let finished = pump.run(until: started.addingTimeInterval(timeout), pid: pid)
         let status: Int32
         if let exited = pump.exitStatus {
@@ -62,7 +67,7 @@ enum HookProcess {
         } else {
             status = terminateGroup(pid)
         }
-        pump.closeAll()
+        pump.close()
 
         let milliseconds = Date().timeIntervalSince(started) * 1000
         let head = String(decoding: pump.head, as: UTF8.self)
@@ -74,30 +79,51 @@ enum HookProcess {
 
     private static let spawnLock = NSLock()
 
-    /// Makes the pipes and spawns the child; returns it with the pipes' ends.
-    private static func startChild(
-        _ argv: [String], environment: [String]
-    ) throws -> (pid_t, stdin: (read: Int32, write: Int32), output: (read: Int32, write: Int32)) {
-        let stdinPipe = try makePipe()
-        let outputPipe: (read: Int32, write: Int32)
+    /// Writes `input` to an unlinked temporary file and rewinds it.
+    private static func stageInput(_ input: [UInt8]) throws -> Int32 {
+        var template = Array("\(FileManager.default.temporaryDirectory.path)/ocrspool-hook-XXXXXX"
+            .utf8CString)
+        let fd = try template.withUnsafeMutableBufferPointer { buffer in
+            try Syscall.retrying("mkstemp") { mkstemp(buffer.baseAddress!) }
+        }
+        let path = String(cString: template)
+        unlink(path)
         do {
-            outputPipe = try makePipe()
+            var written = 0
+            while written < input.count {
+                written += try input.withUnsafeBytes { bytes in
+                    try Syscall.retrying("write", path) {
+                        write(fd, bytes.baseAddress! + written, bytes.count - written)
+                    }
+                }
+            }
+            try Syscall.retrying("lseek", path) { lseek(fd, 0, SEEK_SET) }
         } catch {
-            closeAll([stdinPipe.read, stdinPipe.write])
+            close(fd)
             throw error
         }
+        return fd
+    }
+
+    /// Makes the output pipe and spawns the child; returns it with the pipe's
+    /// read end.
+    private static func startChild(
+        _ argv: [String], environment: [String], input: Int32
+    ) throws -> (pid_t, output: Int32) {
+        let outputPipe = try makePipe()
         markInheritedDescriptorsCloseOnExec()
+        defer { close(outputPipe.write) }
         do {
-            let pid = try spawn(argv, environment: environment, stdin: stdinPipe.read,
-                                output: outputPipe.write)
-            return (pid, stdinPipe, outputPipe)
+            let pid = try spawn(
+                argv, environment: environment, stdin: input, output: outputPipe.write)
+            return (pid, outputPipe.read)
         } catch {
-            closeAll([stdinPipe.read, stdinPipe.write, outputPipe.read, outputPipe.write])
+            close(outputPipe.read)
             throw error
         }
     }
 
-    /// Spawns the child with its stdin and output wired to the pipes.
+    /// Spawns the child with its stdin and output wired to `stdin` and `output`.
     private static func spawn(
         _ argv: [String], environment: [String], stdin: Int32, output: Int32
     ) throws -> pid_t {
@@ -182,9 +208,5 @@ enum HookProcess {
             if errno != EINTR { return 0x7f }
         }
         return status
-    }
-
-    static func closeAll(_ descriptors: [Int32]) {
-        for fd in descriptors where fd >= 0 { close(fd) }
     }
 }
