@@ -1,3 +1,4 @@
+import AMQPKit
 import Foundation
 import SpoolKit
 import Testing
@@ -102,4 +103,68 @@ enum AMQPTestSupport {
 struct SupportError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A test's own AMQP client, built on AMQPKit: publishes with confirms and drains queues.
+final class TestClient {
+    let connection: AMQPConnection
+    private var lastChannel: UInt16 = 1
+
+    init(_ url: String) throws {
+        connection = try AMQPConnection(url: AMQPURL(url), heartbeat: 0)
+        try connection.openChannel(1)
+        try connection.enableConfirms(channel: 1)
+    }
+
+    /// Publishes each body persistently to `queue` and waits for every confirm.
+    func publish(
+        _ messages: [(body: [UInt8], properties: AMQPProperties)], to queue: String,
+        timeout: Double = 60
+    ) throws {
+        try connection.declareQueue(queue, channel: 1)
+        var last: UInt64 = 0
+        for message in messages {
+            last = try connection.publish(
+                routingKey: queue, properties: message.properties, body: message.body,
+                channel: 1)
+        }
+        var confirmed: UInt64 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while confirmed < last && Date() < deadline {
+            if case .confirm(_, let sequence, _, true) = try connection.nextEvent(timeout: 0.5) {
+                confirmed = max(confirmed, sequence)
+            }
+        }
+        guard confirmed >= last else { throw SupportError("confirms missing: \(confirmed)/\(last)") }
+    }
+
+    /// Takes every message of `queue` (acknowledging each) until none comes for `quiet` seconds.
+    func drain(_ queue: String, quiet: Double = 2, limit: Int = 100_000) throws -> [AMQPDelivery] {
+        let channel = try newChannel()
+        try connection.declareQueue(queue, channel: channel)
+        try connection.setPrefetch(200, channel: channel)
+        try connection.consume(queue: queue, channel: channel)
+        var deliveries: [AMQPDelivery] = []
+        var lastSeen = Date()
+        while Date().timeIntervalSince(lastSeen) < quiet && deliveries.count < limit {
+            guard case .delivery(let delivery) = try connection.nextEvent(timeout: 0.2) else {
+                continue
+            }
+            try connection.ack(delivery.deliveryTag, channel: channel)
+            deliveries.append(delivery)
+            lastSeen = Date()
+        }
+        return deliveries
+    }
+
+    /// How many messages `queue` holds now.
+    func depth(_ queue: String) throws -> Int {
+        try connection.declareQueue(queue, channel: try newChannel())
+    }
+
+    private func newChannel() throws -> UInt16 {
+        lastChannel += 1
+        try connection.openChannel(lastChannel)
+        return lastChannel
+    }
 }

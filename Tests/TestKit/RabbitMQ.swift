@@ -70,10 +70,19 @@ public final class RabbitMQ: @unchecked Sendable {
             done
             kill -TERM $child 2>/dev/null; wait $child
             """
+        // Children of the test process inherit its blocked signal mask, with which
+        // the shell's `wait` never returns and the node ignores SIGTERM; python
+        // clears the mask before it becomes the supervisor.
+        let unblock = """
+            import os, signal, sys
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])
+            os.execv("/bin/sh", ["sh", "-c"] + sys.argv[1:])
+            """
         let base = directory.path
         supervisor = try ChildProcess(
-            "/bin/sh",
-            ["-c", script, "sh", String(getpid()), "/usr/lib/rabbitmq/bin/rabbitmq-server"],
+            "/usr/bin/env",
+            ["python3", "-c", unblock, script, "sh", String(getpid()),
+             "/usr/lib/rabbitmq/bin/rabbitmq-server"],
             environment: [
                 "HOME": "\(base)/home",
                 "RABBITMQ_NODENAME": nodeName,

@@ -1,0 +1,99 @@
+import AMQPKit
+import Foundation
+import SpoolKit
+import Testing
+import TestKit
+
+/// Two spools, two "hosts", one broker: host A has no OCR and sends its jobs
+/// through the work queue; host B reads them and answers.
+struct ScaleOutTests {
+    @Test func jobsOfHostAAreReadByHostBAndSurviveKillingB() throws {
+        let broker = try RabbitMQ.shared()
+        let hostA = try TemporarySpool("amqp-host-a")
+        let hostB = try TemporarySpool("amqp-host-b")
+        let work = AMQPTestSupport.uniqueQueue("work")
+        let replies = AMQPTestSupport.uniqueQueue("replies-a")
+        let unused = AMQPTestSupport.uniqueQueue("unused")
+
+        let bridgeA = try AMQPTestSupport.bridge(
+            spool: hostA, url: broker.url,
+            ["--remote", "--no-ingest", "--work-queue", work, "--reply-queue", replies,
+             "--result-queue", unused, "--remote-inflight", "4"])
+        var ocrB = try AMQPTestSupport.ocr(spool: hostB)
+        var bridgeB = try AMQPTestSupport.bridge(
+            spool: hostB, url: broker.url,
+            ["--ingest-queue", work, "--json", "--result-queue", unused, "--prefetch", "2"])
+        defer {
+            AMQPTestSupport.stop(bridgeA)
+            AMQPTestSupport.stop(bridgeB)
+            AMQPTestSupport.stop(ocrB)
+        }
+
+        let numbers = (0..<16).map { String(1000 + $0 * 617) }
+        var expected: [String: String] = [:]
+        for number in numbers {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath:
+                AMQPTestSupport.numberImage(number, in: hostA.directory))))
+            let name = try hostA.spool.submit(
+                bytes, tail: "png", meta: JobMeta(source: .cli, expected: number))
+            expected[name.string] = number
+        }
+
+        // Kill B, both daemons, once it has answered some jobs but not all.
+        let someDone = waitUntil(timeout: 120) {
+            ((try? hostA.spool.results(in: .done)) ?? []).count >= 3
+        }
+        #expect(someDone, "no job came back; A: \(bridgeA.log.suffix(1500)) B: \(bridgeB.log.suffix(1500))")
+        ocrB.kill9()
+        bridgeB.kill9()
+        let doneAtKill = ((try? hostA.spool.results(in: .done)) ?? []).count
+        ocrB = try AMQPTestSupport.ocr(spool: hostB)
+        bridgeB = try AMQPTestSupport.bridge(
+            spool: hostB, url: broker.url,
+            ["--ingest-queue", work, "--json", "--result-queue", unused, "--prefetch", "2"])
+
+        let allDone = waitUntil(timeout: 180) {
+            AMQPTestSupport.results(hostA.spool).count >= numbers.count
+        }
+        #expect(allDone, "A finished \(AMQPTestSupport.results(hostA.spool).count) of \(numbers.count)")
+        #expect(doneAtKill < numbers.count, "B was killed after the run, not during it")
+
+        for result in AMQPTestSupport.results(hostA.spool) {
+            let want = expected[result.id] ?? "?"
+            #expect(result.status == .done, "\(result.id): got \(result.status), want done")
+            #expect(result.digits == want, "\(result.id): got \(result.digits), want \(want)")
+            #expect(result.verified == true, "\(result.id): not verified")
+            #expect(result.source == .cli, "\(result.id): source \(result.source)")
+            #expect(result.worker?.hasPrefix("amqp:") == true, "\(result.id): worker \(result.worker ?? "-")")
+        }
+
+        // B read them: its jobs carry A's job ids as their message ids.
+        let readByB = Set(AMQPTestSupport.results(hostB.spool).compactMap(\.messageID))
+        let missing = Set(expected.keys).subtracting(readByB)
+        #expect(missing.isEmpty, "jobs of A never read by B: \(missing)")
+        #expect(hostA.entries(.incoming).isEmpty && hostA.entries(.processing).isEmpty)
+    }
+
+    @Test func jobsHeldByAKilledRemoteBridgeGoBackToIncoming() throws {
+        let broker = try RabbitMQ.shared()
+        let host = try TemporarySpool("amqp-killed")
+        let work = AMQPTestSupport.uniqueQueue("work-killed")
+        let bridge = try AMQPTestSupport.bridge(
+            spool: host, url: broker.url,
+            ["--remote", "--no-ingest", "--work-queue", work,
+             "--reply-queue", AMQPTestSupport.uniqueQueue("replies-killed"),
+             "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
+        for index in 0..<3 {
+            try host.spool.submit(Array("image \(index)".utf8), meta: JobMeta(source: .cli))
+        }
+
+        let sent = waitUntil(timeout: 30) { (try? TestClient(broker.url).depth(work)) == 3 }
+        #expect(sent, "work queue did not get the 3 jobs; bridge: \(bridge.log)")
+        #expect(host.entries(.processing).count == 3, "processing: \(host.entries(.processing))")
+        bridge.kill9()
+
+        let report = try host.spool.recover(maxAttempts: 5)
+        #expect(report.returned.count == 3, "got \(report.returned), want 3 jobs returned")
+        #expect(host.entries(.incoming).count == 3, "incoming: \(host.entries(.incoming))")
+    }
+}
