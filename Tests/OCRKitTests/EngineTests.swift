@@ -27,8 +27,10 @@ import Testing
     }
 
     @Test func deadlineStopsRecognitionWithTimeout() throws {
-        // Recognising page.png takes seconds; Tesseract's monitor must stop
-        // it soon after 300 ms.
+        // Recognising page.png in full takes over 10 s here; Tesseract's
+        // monitor must stop it soon after 300 ms. Layout analysis runs before
+        // the monitor's first check, and a loaded machine slows everything,
+        // hence the wide bound.
         let engine = try OCREngine()
         let started = Date()
         let error = #expect(throws: OCRError.self) {
@@ -37,7 +39,7 @@ import Testing
         }
         let elapsed = Date().timeIntervalSince(started)
         #expect(error?.code == .timeout, "got \(String(describing: error)), want timeout")
-        #expect(elapsed < 1.5, "took \(elapsed) s to give up")
+        #expect(elapsed < 6, "took \(elapsed) s to give up")
 
         // The engine is still usable after a timeout.
         let reading = try engine.read(Fixtures.bytes("0000-clean.png"), mode: .digits,
