@@ -1,0 +1,101 @@
+import Foundation
+import ResultStore
+import SpoolKit
+import TestKit
+import Testing
+
+/// A bad hook command is logged clearly, retried, given up on, and costs no
+/// record; a hook failing for one job does not hold up the others.
+@Suite struct BadHookTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var label: String
+        var command: String
+        /// What the deliveries must end as.
+        var state: DeliveryState
+        /// Phrases the daemon's log must contain.
+        var logged: [String]
+        var testDescription: String { label }
+    }
+
+    static let cases: [Case] = [
+        Case(label: "missing", command: "/nonexistent/ocrspool-hook --flag",
+             state: .abandoned,
+             logged: ["cannot start /nonexistent/ocrspool-hook", "No such file or directory",
+                      "delivery abandoned, record kept"]),
+        Case(label: "non-zero exit", command: "/bin/sh -c 'echo refused >&2; exit 3'",
+             state: .abandoned,
+             logged: ["exit status 3", "refused", "delivery failed, will retry",
+                      "delivery abandoned, record kept"]),
+        Case(label: "hanging", command: "/bin/sleep 60", state: .abandoned,
+             logged: ["timed out after 1.0s, killed", "delivery abandoned, record kept"]),
+        Case(label: "printing megabytes",
+             command: "/bin/sh -c 'head -c 8000000 /dev/zero | tr \"\\\\0\" x'",
+             state: .delivered, logged: ["hook output discarded", "bytes=8000000"]),
+    ]
+
+    @Test(arguments: cases)
+    func aBadHookIsLoggedAndLosesNoRecord(_ bad: Case) throws {
+        let harness = try ResultDaemonHarness("result-bad")
+        let daemon = try harness.start([
+            "--on-result", bad.command, "--hook-timeout", "1s", "--hook-attempts", "2",
+            "--hook-backoff", "100ms", "--keep-done", "0s", "--prune-interval", "100ms",
+        ])
+        var names: [String] = []
+        for index in 0..<3 {
+            names.append(try harness.spool.spool.makeFinishedJob(digits: "\(index)").string)
+        }
+
+        let settled = try harness.waitSettled(count: 3, timeout: 40)
+        let store = try harness.store()
+        #expect(settled, "\(bad.label): not settled\n\(daemon.log.suffix(2000))")
+        for name in names {
+            #expect(try store.result(name) != nil, "\(bad.label): \(name) not recorded")
+            let states = try store.deliveries(of: name).map(\.state)
+            #expect(states == [bad.state], "\(bad.label): got \(states), want \(bad.state)")
+        }
+        let log = daemon.log
+        for phrase in bad.logged {
+            #expect(
+                log.contains(phrase),
+                "\(bad.label): log lacks \"\(phrase)\"\n\(log.suffix(1500))")
+        }
+        #expect(log.contains("job=\(names[0])"), "\(bad.label): log lines lack the job id")
+
+        // Settled jobs are pruned even when their hook was given up on.
+        let pruned = waitUntil(timeout: 20) { harness.spool.entries(.done).isEmpty }
+        #expect(pruned, "\(bad.label): settled jobs not pruned")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeout: 20) == 0, "\(bad.label): the daemon did not survive")
+    }
+
+    @Test func aHookFailingForOneJobDoesNotHoldUpTheOthers() throws {
+        let harness = try ResultDaemonHarness("result-one-bad")
+        let picky = harness.spool.directory.file("picky.sh")
+        try """
+            json=$(cat)
+            case "$json" in *'"digits":"13"'*) echo "not this one"; exit 1;; esac
+            printf '%s' "$json" | /bin/sh "$@"
+            """.write(toFile: picky, atomically: true, encoding: .utf8)
+        let recording = harness.recordingHook.replacingOccurrences(of: "/bin/sh ", with: "")
+        try harness.start([
+            "--on-result", "/bin/sh \(picky) \(recording)", "--hook-attempts", "1000",
+            "--hook-backoff", "50ms", "--hook-concurrency", "2",
+        ])
+        var names: [String] = []
+        for index in 0..<20 {
+            names.append(try harness.spool.spool.makeFinishedJob(digits: "\(index)").string)
+        }
+        let bad = names[13]
+        let good = Set(names).subtracting([bad])
+        let delivered = waitUntil(timeout: 40) {
+            good.isSubset(of: Set(harness.hookRuns().map(\.json)))
+        }
+        #expect(delivered, "good jobs held up behind a failing one")
+
+        let store = try harness.store()
+        #expect(try store.count() == 20)
+        let states = try store.deliveries(of: bad)
+        #expect(states.first?.state == .pending, "got \(states), want still owed")
+        #expect((states.first?.attempts ?? 0) > 1, "got \(states), want retried")
+    }
+}
