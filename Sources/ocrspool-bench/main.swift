@@ -5,7 +5,7 @@
 //   ocrspool-bench accuracy DIR [--threads N] [--no-reference] [--failures]
 //   ocrspool-bench throughput DIR [--threads N] [--limit N]
 //   ocrspool-bench passes DIR          every digit pass per image, as TSV
-//   ocrspool-bench daemon DIR          (not built yet, see DaemonBenchmark)
+//   ocrspool-bench daemon DIR [--threads N] the ocrspool-ocr daemon on a spool
 
 #if canImport(Glibc)
 import Glibc
