@@ -155,7 +155,8 @@ public final class ListenSocket {
     private static func adoptSystemd() throws -> ListenSocket {
         let count = sd_listen_fds(1)
         guard count >= 1 else {
-            throw SystemError("sd_listen_fds", paths: ["systemd"], errno: count < 0 ? -count : EBADF)
+            let code = count < 0 ? -count : EBADF
+            throw SystemError("sd_listen_fds", paths: ["systemd"], errno: code)
         }
         let fd = SD_LISTEN_FDS_START
         guard sd_is_socket(fd, AF_UNSPEC, Int32(SOCK_STREAM.rawValue), 1) > 0 else {

@@ -86,8 +86,8 @@ final class Metrics: Sendable {
         family(name, "histogram", "Time from request head to the end of the response.")
         for (route, histogram) in state.latency.sorted(by: { $0.key < $1.key }) {
             for (index, bound) in Metrics.buckets.enumerated() {
-                lines.append(
-                    "\(name)_bucket{route=\"\(route)\",le=\"\(bound)\"} \(histogram.counts[index])")
+                let count = histogram.counts[index]
+                lines.append("\(name)_bucket{route=\"\(route)\",le=\"\(bound)\"} \(count)")
             }
             lines.append("\(name)_bucket{route=\"\(route)\",le=\"+Inf\"} \(histogram.count)")
             lines.append("\(name)_sum{route=\"\(route)\"} \(histogram.sum)")

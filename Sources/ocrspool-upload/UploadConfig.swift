@@ -17,7 +17,8 @@ struct UploadConfig: Sendable {
           --max-queue N         refuse uploads (503) while incoming/ holds more (default 10000)
           --max-wait DURATION   cap on ?wait= (default 60s)
           --threads N           server threads (default 4)
-          --max-connections N   connections held at once (default 1024)
+          --max-connections N   connections held at once, shared out between the
+                                threads (default 1024)
           --max-per-ip N        connections per client address, 0 = no limit (default 0)
           --idle-timeout DUR    close connections silent this long (default 30s)
           --allow-origin URL    an origin allowed cross-origin requests (repeatable)
@@ -55,7 +56,8 @@ struct UploadConfig: Sendable {
         let environment = ProcessInfo.processInfo.environment
         if let text = options.value("listen") {
             guard let address = ListenAddress(text) else {
-                throw Options.UsageError("--listen must be HOST:PORT, unix:/PATH or systemd, got \(text)")
+                throw Options.UsageError(
+                    "--listen must be HOST:PORT, unix:/PATH or systemd, got \(text)")
             }
             listen = address
         } else {

@@ -17,17 +17,19 @@ do {
         print(UploadConfig.usage)
         exit(0)
     }
-    FileHandle.standardError.write(Data("ocrspool-upload: \(error)\n\n\(UploadConfig.usage)\n".utf8))
+    let text = "ocrspool-upload: \(error)\n\n\(UploadConfig.usage)\n"
+    FileHandle.standardError.write(Data(text.utf8))
     exit(2)
 }
 var logger = Logger(label: "ocrspool-upload", minimum: config.logLevel)
 
 /// Lets the process hold as many descriptors as it may: each connection needs one.
 func raiseDescriptorLimit() {
+    let resource = Int32(RLIMIT_NOFILE.rawValue)
     var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
     limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    _ = setrlimit(resource, &limit)
 }
 
 do {

@@ -20,7 +20,8 @@ struct UploadAPITests {
         #expect(response.headers["location"] == "/api/image/\(id)")
         #expect(id.hasSuffix(".png"), "got \(id), want the type judged from the bytes")
 
-        let stored = try Data(contentsOf: URL(fileURLWithPath: daemon.spool.spool.path(.incoming, name)))
+        let path = daemon.spool.spool.path(.incoming, name)
+        let stored = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(Array(stored) == image, "stored \(stored.count) bytes, want \(image.count)")
         let meta = daemon.spool.spool.meta(of: name)
         #expect(meta.source == .http)
@@ -226,6 +227,32 @@ struct UploadAPITests {
         let response = try RawHTTP.postForm(
             .unix(path), "/api/image/process", files: [("imageData", "a.png", Images.clean())])
         #expect(response.status == 202, "got \(response.status), want 202")
+    }
+
+    @Test func idleConnectionIsClosedAfterTheIdleTimeout() throws {
+        let daemon = try UploadDaemon(["--idle-timeout", "1s"])
+        let fd = try RawHTTP.connect(daemon.target, timeout: 10)
+        defer { close(fd) }
+        let started = Date()
+        let bytes = try RawHTTP.readAll(fd)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(bytes.isEmpty, "an idle client got \(bytes.count) bytes, want a plain close")
+        #expect(elapsed < 8, "closed after \(elapsed)s, want about the 1s idle timeout")
+    }
+
+    @Test func connectionLimitHoldsExtraClientsBackUntilSlotsFree() throws {
+        // One thread: libmicrohttpd splits the limit between its threads.
+        let daemon = try UploadDaemon(["--max-connections", "4", "--threads", "1"])
+        let idle = try (0..<4).map { _ in try RawHTTP.connect(daemon.target, timeout: 10) }
+        Thread.sleep(forTimeInterval: 0.3)
+        let extra = try? RawHTTP.request(daemon.target, "GET", "/healthz", timeout: 2)
+        #expect(extra == nil, "a fifth client was served beyond --max-connections 4")
+
+        for fd in idle { close(fd) }
+        let served = waitUntil(timeout: 10) {
+            (try? RawHTTP.request(daemon.target, "GET", "/healthz", timeout: 2))?.status == 200
+        }
+        #expect(served, "no client was served after the idle ones left")
     }
 
     @Test func sigtermAnswersParkedRequestsAndExitsZero() throws {
