@@ -17,9 +17,11 @@ import FoundationNetworking
 final class WebhookSender: Sendable {
     let url: URL
     private let session: URLSession
+    private let timeout: Double
 
     init(url: URL, timeout: Double) {
         self.url = url
+        self.timeout = timeout
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
@@ -44,12 +46,13 @@ final class WebhookSender: Sendable {
         request.setValue(String(attempt), forHTTPHeaderField: "X-Ocrspool-Attempt")
 
         let started = Date()
+        let timeout = self.timeout
         let done = DispatchSemaphore(value: 0)
         let box = OutcomeBox()
         let task = session.dataTask(with: request) { _, response, error in
             let milliseconds = Date().timeIntervalSince(started) * 1000
             if let error {
-                box.value = .failed(error.localizedDescription)
+                box.value = .failed(WebhookSender.describe(error, timeout: timeout))
             } else if let http = response as? HTTPURLResponse {
                 box.value = .answered(status: http.statusCode, milliseconds: milliseconds)
             } else {
@@ -60,6 +63,19 @@ final class WebhookSender: Sendable {
         task.resume()
         done.wait()
         return box.value
+    }
+
+    /// A sentence for the log: Linux's `localizedDescription` names only a number.
+    static func describe(_ error: any Error, timeout: Double) -> String {
+        guard let error = error as? URLError else { return "\(error)" }
+        switch error.code {
+        case .timedOut: return "timed out after \(timeout)s"
+        case .cannotConnectToHost: return "cannot connect (connection refused)"
+        case .cannotFindHost, .dnsLookupFailed: return "cannot resolve the host"
+        case .networkConnectionLost: return "connection lost before the answer"
+        case .badServerResponse: return "bad HTTP response"
+        default: return "URL error \(error.code.rawValue)"
+        }
     }
 
     /// Carries the outcome out of the completion handler; the semaphore orders
