@@ -14,10 +14,16 @@ import CMicroHTTPD
 /// discard the rest of the body (up to `Settings.discardLimit`, then the
 /// connection is closed) and send the response at its end.
 ///
+/// Errors: starting throws `SystemError` (socket, bind, listen, or the daemon
+/// refusing its options). A client that drops its connection is normal, not an
+/// error: its exchange hears `closed(aborted: true)`. Nothing here logs.
+///
 /// Known limits:
 /// - No TLS: the server sits behind nginx or on a Unix socket.
 /// - libmicrohttpd's idle timeout restarts on every byte, so a client trickling
 ///   bytes holds its connection; the connection limit bounds the harm.
+/// - The connection limit is shared out between the pool's threads, so with
+///   several threads it is approximate; clients beyond it wait in the backlog.
 public enum HTTPKit {
     /// The library version libmicrohttpd reports, such as `0.9.75`.
     public static var libraryVersion: String { String(cString: MHD_get_version()) }

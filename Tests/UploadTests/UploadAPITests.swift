@@ -229,6 +229,26 @@ struct UploadAPITests {
         #expect(response.status == 202, "got \(response.status), want 202")
     }
 
+    @Test func servesTheSocketSystemdPassesIn() throws {
+        let spool = try TemporarySpool("upload-systemd")
+        let port = freePort()
+        let process = try ChildProcess(
+            "/usr/bin/systemd-socket-activate",
+            ["-l", "127.0.0.1:\(port)", ChildProcess.product("ocrspool-upload"),
+             "--spool", spool.spool.root, "--listen", "systemd", "--www", UploadDaemon.www],
+            logDirectory: spool.directory.path)
+        defer { process.kill9() }
+
+        let up = waitUntil(timeout: 20) {
+            (try? RawHTTP.request(.tcp(port), "GET", "/healthz", timeout: 2))?.status == 200
+        }
+        #expect(up, "no answer on the passed socket:\n\(process.log)")
+        let response = try RawHTTP.postForm(
+            .tcp(port), "/api/image/process", files: [("imageData", "a.png", Images.clean())])
+        #expect(response.status == 202, "got \(response.status), want 202")
+        #expect(process.log.contains("listen=systemd"), "log: \(process.log)")
+    }
+
     @Test func idleConnectionIsClosedAfterTheIdleTimeout() throws {
         let daemon = try UploadDaemon(["--idle-timeout", "1s"])
         let fd = try RawHTTP.connect(daemon.target, timeout: 10)

@@ -1,0 +1,46 @@
+import Foundation
+import SpoolKit
+import TestKit
+import Testing
+
+/// Every accepted format is recognised by its bytes, whatever it is called, and
+/// a copy cut in half is refused without leaving anything in the spool.
+@Suite("image formats")
+struct ImageFormatTests {
+    /// ImageMagick's output name and the job extension the daemon must give it.
+    static let formats: [(file: String, tail: String)] = [
+        ("x.png", "png"), ("x.jpg", "jpg"), ("x.gif", "gif"), ("x.bmp", "bmp"),
+        ("x.tif", "tif"), ("x.webp", "webp"), ("x.ppm", "pnm"), ("x.pgm", "pnm"),
+        ("x.pbm", "pnm"),
+    ]
+
+    @Test func eachFormatIsAcceptedWholeAndRefusedCutShort() throws {
+        let daemon = try UploadDaemon()
+        let source = daemon.spool.directory.file("source.png")
+        try Data(Images.clean()).write(to: URL(fileURLWithPath: source))
+
+        for (file, tail) in ImageFormatTests.formats {
+            let path = daemon.spool.directory.file(file)
+            let convert = try ChildProcess(
+                "/usr/bin/convert", [source, path], logDirectory: daemon.spool.directory.path)
+            #expect(convert.wait(timeout: 30) == 0, "convert to \(file): \(convert.log)")
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+
+            let before = daemon.snapshot()
+            let cut = try RawHTTP.request(
+                daemon.target, "POST", "/api/image/process",
+                headers: ["Content-Type": "application/octet-stream"],
+                body: Array(bytes.prefix(bytes.count / 2)))
+            #expect(cut.status == 400, "\(file) cut short: got \(cut.status) \(cut.text)")
+            #expect(cut.errorCode == "truncated_image", "\(file) cut short: got \(cut.text)")
+            #expect(daemon.snapshot() == before, "\(file) cut short left files behind")
+
+            let whole = try RawHTTP.request(
+                daemon.target, "POST", "/api/image/process",
+                headers: ["Content-Type": "application/octet-stream"], body: bytes)
+            #expect(whole.status == 202, "\(file): got \(whole.status) \(whole.text)")
+            let id = whole.json["id"] as? String ?? ""
+            #expect(id.hasSuffix(".\(tail)"), "\(file): got id \(id), want .\(tail)")
+        }
+    }
+}
