@@ -44,7 +44,8 @@ let package = Package(
         .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CSystemd", "DaemonKit"]),
 
         .executableTarget(name: "ocrspool-ocr", dependencies: ["SpoolKit", "OCRKit", "DaemonKit"]),
-        .executableTarget(name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit"]),
+        .executableTarget(
+            name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit", "ResultStore"]),
         .executableTarget(
             name: "ocrspool-amqp", dependencies: ["AMQPKit", "SpoolKit", "DaemonKit"]),
         .executableTarget(
