@@ -21,6 +21,8 @@ import SpoolKit
 ///
 /// Known limits: the database must be on a local file system (WAL needs shared
 /// memory); percentiles are nearest-rank over the rows of the window.
+/// XXX: rows are kept forever; the spool is pruned but the database is not, so
+/// a busy host needs an operator's `DELETE` (or a future `--keep-records`).
 public final class ResultStore: @unchecked Sendable {
     /// The database file.
     public let path: String

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import DaemonKit
 import Foundation
 import ResultStore
@@ -78,7 +75,7 @@ final class Deliverer: @unchecked Sendable {
     }
 
     private func loop() {
-        let owner = getpid()
+        let owner = Processes.current
         let lease = settings.timeout + HookProcess.killGrace + 30
         while !lock.withLock({ stopping }) {
             let free = settings.concurrency - running

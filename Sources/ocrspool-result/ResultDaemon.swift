@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import DaemonKit
 import Foundation
 import ResultStore
@@ -44,8 +41,7 @@ final class ResultDaemon {
 
     /// Serves until SIGTERM or SIGINT; returns the exit status.
     func run() -> Int32 {
-        // A hook that exits without reading its input must not kill the daemon.
-        signal(SIGPIPE, SIG_IGN)
+        Processes.ignoreBrokenPipes()
         do {
             try prepareDeliveries()
             deliverer.start()
@@ -75,9 +71,8 @@ final class ResultDaemon {
         if skipped > 0 {
             logger.notice("deliveries skipped, target no longer configured", ["count": skipped])
         }
-        let freed = try store.releaseStaleLeases(currentPID: getpid()) { pid in
-            kill(pid, 0) == 0 || errno == EPERM
-        }
+        let freed = try store.releaseStaleLeases(
+            currentPID: Processes.current, isAlive: Processes.isAlive)
         if freed > 0 {
             logger.notice("deliveries of a stopped process taken over", ["count": freed])
         }

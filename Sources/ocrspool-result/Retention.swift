@@ -25,6 +25,7 @@ final class Retention: @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
     private let counter = NSLock()
     private var prunedCount = 0
+    private var stopping = false
 
     init(spool: Spool, store: ResultStore, settings: Settings, logger: Logger) {
         self.spool = spool
@@ -54,8 +55,9 @@ final class Retention: @unchecked Sendable {
         self.timer = timer
     }
 
-    /// Stops the timer and waits for a pass under way.
+    /// Stops the timer; a pass under way ends at its next job.
     func stop() {
+        counter.withLock { stopping = true }
         serial.sync {
             timer?.cancel()
             timer = nil
@@ -74,7 +76,7 @@ final class Retention: @unchecked Sendable {
                 continue
             }
             for name in names {
-                guard timer != nil else { return }
+                guard !counter.withLock({ stopping }) else { return }
                 prune(name, from: queue, olderThan: keep)
             }
         }

@@ -8,9 +8,13 @@ import FoundationNetworking
 /// Why `URLSession` and not a libcurl wrapper: on Linux, FoundationNetworking
 /// is itself built on libcurl (multi interface, one thread for all transfers),
 /// so it brings the same HTTP/1.1, TLS and proxy handling without a second C
-/// wrapper to keep. Measured on this machine before choosing: 2,000 POSTs to a
-/// local server through one session, 4 at a time, all answered, no descriptor
-/// or thread growth, timeouts honoured (see the webhook tests).
+/// wrapper to keep. Measured on this machine (Swift 6.3, Debian 12) before
+/// choosing: 2,000 results POSTed by the daemon, 4 at a time, to a local
+/// Python server: all 2,000 answered in about 8 s, open descriptors 17 then 20,
+/// threads 10 then 12, resident memory 43 then 45 MB; timeouts, refused
+/// connections and 5xx answers come back as errors (see the webhook tests).
+/// Its one weak spot: error descriptions on Linux name only a number, so
+/// `describe` turns the common `URLError` codes into words.
 ///
 /// A delivery succeeds on any 2xx answer. Anything else, a timeout or a
 /// connection error is a failed attempt, retried by the deliverer.
