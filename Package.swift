@@ -59,7 +59,9 @@ let package = Package(
         .testTarget(name: "OCRKitTests", dependencies: ["OCRKit", "TestKit"]),
         .testTarget(name: "DaemonTests", dependencies: ["SpoolKit", "TestKit"]),
         .testTarget(name: "ResultTests", dependencies: ["ResultStore", "SpoolKit", "TestKit"]),
-        .testTarget(name: "AMQPTests", dependencies: ["AMQPKit", "SpoolKit", "TestKit"]),
+        .testTarget(
+            name: "AMQPTests", dependencies: ["AMQPKit", "SpoolKit", "TestKit"],
+            exclude: ["Python"]),
         .testTarget(name: "UploadTests", dependencies: ["SpoolKit", "TestKit"]),
     ],
     swiftLanguageModes: [.v6]

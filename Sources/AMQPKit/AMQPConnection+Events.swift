@@ -62,7 +62,8 @@ extension AMQPConnection {
 
         case OCRSPOOL_AMQP_BASIC_CANCEL:
             let cancel = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
-            return .cancelled(channel: channel, consumerTag: AMQPConnection.string(cancel.consumer_tag))
+            let tag = AMQPConnection.string(cancel.consumer_tag)
+            return .cancelled(channel: channel, consumerTag: tag)
 
         case OCRSPOOL_AMQP_CHANNEL_CLOSE, OCRSPOOL_AMQP_CONNECTION_CLOSE:
             throw brokerClosed(method, "wait for messages", channel: channel)
@@ -129,7 +130,9 @@ extension AMQPConnection {
             properties.deliveryMode = decoded.delivery_mode
         }
         if flags & OCRSPOOL_AMQP_FLAG_TIMESTAMP != 0 { properties.timestamp = decoded.timestamp }
-        if flags & OCRSPOOL_AMQP_FLAG_HEADERS != 0 { properties.headers = headers(decoded.headers) }
+        if flags & OCRSPOOL_AMQP_FLAG_HEADERS != 0 {
+            properties.headers = headers(decoded.headers)
+        }
         return properties
     }
 

@@ -30,17 +30,19 @@ extension AMQPConnection {
             var ok = amqp_connection_close_ok_t(dummy: 0)
             _ = amqp_send_method(state, 0, OCRSPOOL_AMQP_CONNECTION_CLOSE_OK, &ok)
             isOpen = false
+            let text = AMQPConnection.string(close.pointee.reply_text)
             return AMQPError(
                 .broker, operation, code: Int(close.pointee.reply_code),
-                message: "closed the connection: " + AMQPConnection.string(close.pointee.reply_text))
+                message: "closed the connection: " + text)
         }
         if method.id == OCRSPOOL_AMQP_CHANNEL_CLOSE {
             let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self)
             var ok = amqp_channel_close_ok_t(dummy: 0)
             _ = amqp_send_method(state, channel, OCRSPOOL_AMQP_CHANNEL_CLOSE_OK, &ok)
+            let text = AMQPConnection.string(close.pointee.reply_text)
             return AMQPError(
                 .broker, operation, code: Int(close.pointee.reply_code),
-                message: "closed the channel: " + AMQPConnection.string(close.pointee.reply_text))
+                message: "closed the channel: " + text)
         }
         return AMQPError(
             .broker, operation, code: Int(method.id), message: "unexpected method")
@@ -55,7 +57,8 @@ extension AMQPConnection {
     /// The bytes as UTF-8 text (invalid sequences replaced).
     static func string(_ bytes: amqp_bytes_t) -> String {
         guard bytes.len > 0, let base = bytes.bytes else { return "" }
-        return String(decoding: UnsafeRawBufferPointer(start: base, count: bytes.len), as: UTF8.self)
+        let raw = UnsafeRawBufferPointer(start: base, count: bytes.len)
+        return String(decoding: raw, as: UTF8.self)
     }
 
     /// A copy of the bytes.

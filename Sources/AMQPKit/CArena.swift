@@ -67,7 +67,8 @@ final class CArena {
     func table(_ headers: [String: AMQPValue]) -> amqp_table_t {
         let sorted = headers.sorted { $0.key < $1.key }
         let size = MemoryLayout<amqp_table_entry_t>.stride * sorted.count
-        let entries = allocate(size).bindMemory(to: amqp_table_entry_t.self, capacity: sorted.count)
+        let entries = allocate(size)
+            .bindMemory(to: amqp_table_entry_t.self, capacity: sorted.count)
         for (index, (key, value)) in sorted.enumerated() {
             var entry = amqp_table_entry_t()
             entry.key = bytes(key)

@@ -22,12 +22,38 @@ extension Bridge {
         publishBacklog.removeFirst(batch.count)
         for id in batch {
             publishQueued.remove(id)
-            guard let name = JobName(id), let result = spool.result(of: name) else { continue }
-            guard settings.publishAll || result.source == .amqp else { continue }
-            guard !spool.isPublished(result), !isUnconfirmed(id) else { continue }
+            guard let name = JobName(id), let stamp = resultStamp(name),
+                examined[id] != stamp, let result = spool.result(of: name)
+            else { continue }
+            guard settings.publishAll || result.source == .amqp else {
+                examined[id] = stamp
+                continue
+            }
+            guard !spool.isPublished(result) else {
+                examined[id] = stamp
+                continue
+            }
+            guard !isUnconfirmed(id) else { continue }
             try publish(result, connection)
         }
         return !publishBacklog.isEmpty
+    }
+
+    /// The modification time of the job's result file, which changes when a
+    /// retried job finishes again; nil when the job has no result.
+    ///
+    /// The watchers' rescans report every finished job again; a job examined
+    /// with the same stamp is skipped without reading its result.
+    func resultStamp(_ name: JobName) -> Double? {
+        for queue in [Queue.done, .failed] {
+            let path = spool.resultPath(queue, name)
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                let date = attributes[.modificationDate] as? Date
+            {
+                return date.timeIntervalSince1970
+            }
+        }
+        return nil
     }
 
     private func isUnconfirmed(_ id: String) -> Bool {
@@ -94,7 +120,7 @@ extension Bridge {
         for outgoing in unconfirmed.sorted(by: { $0.key < $1.key }).map(\.value) {
             switch outgoing {
             case .result(let result): requeueResult(result.id)
-            case .work(let name): sentWork.remove(name)
+            case .work(let name): sentWork.removeValue(forKey: name)
             }
         }
         unconfirmed.removeAll()

@@ -25,7 +25,10 @@ extension Bridge {
             messageID: properties.messageID, correlationID: properties.correlationID,
             replyTo: properties.replyTo)
 
-        let name = try spool.submit(delivery.body, tail: Bridge.extensionFor(delivery.body), meta: meta)
+        // XXX: a redelivered message whose job was committed before the ack was
+        // lost becomes a second job; it is not deduplicated by message id.
+        let tail = Bridge.extensionFor(delivery.body)
+        let name = try spool.submit(delivery.body, tail: tail, meta: meta)
         try connection.ack(delivery.deliveryTag, channel: delivery.channel)
         totals.withLock { $0.ingested += 1 }
         logger.info("job received", [

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AMQPKit
 import DaemonKit
 import Foundation
@@ -10,9 +13,14 @@ import SpoolKit
 /// the job with the result that comes back.
 extension Bridge {
     /// Claims jobs up to the in-flight limit and sends them to the work queue;
-    /// sends again the held jobs whose last send was not confirmed.
+    /// sends again the held jobs whose last send was not confirmed, or whose
+    /// answer is later than `--remote-timeout` (a reader that lost the job).
     func sendWork(_ connection: AMQPConnection) throws {
-        for (name, claim) in held where !sentWork.contains(name) {
+        let stale = Date().addingTimeInterval(-settings.remoteTimeout)
+        for (name, claim) in held where (sentWork[name] ?? .distantPast) < stale {
+            if sentWork[name] != nil {
+                logger.warning("no answer in time, sending again", ["job": name])
+            }
             try send(claim, connection)
         }
         guard held.count < settings.remoteInFlight else { return }
@@ -36,8 +44,11 @@ extension Bridge {
         let image: [UInt8]
         do {
             image = try claim.readImage(limit: settings.maxImageBytes)
+        } catch let error as SystemError where error.errno == EFBIG {
+            failHeld(claim, code: "too_large", message: "larger than --max-bytes: \(error)")
+            return
         } catch {
-            failHeld(claim, code: "too_large", message: "cannot send the image: \(error)")
+            failHeld(claim, code: "unreadable", message: "cannot read the image: \(error)")
             return
         }
         var headers: [String: AMQPValue] = ["source": .string(claim.meta.source.rawValue)]
@@ -52,7 +63,7 @@ extension Bridge {
             routingKey: settings.workQueue, properties: properties, body: image,
             mandatory: true, channel: Channel.publish)
         unconfirmed[sequence] = .work(claim.name)
-        sentWork.insert(claim.name)
+        sentWork[claim.name] = Date()
     }
 
     /// A confirm for a work message: nothing to do unless it was refused.
@@ -60,7 +71,7 @@ extension Bridge {
         guard ack, !returned else {
             // Not queued anywhere: give the job back to the spool for a later try.
             logger.warning("work not accepted", ["job": name, "queue": settings.workQueue])
-            sentWork.remove(name)
+            sentWork.removeValue(forKey: name)
             if let claim = held.removeValue(forKey: name) { try? spool.release(claim) }
             return
         }
@@ -91,7 +102,7 @@ extension Bridge {
             try acknowledge()
             return
         }
-        sentWork.remove(name)
+        sentWork.removeValue(forKey: name)
         let remote = RemoteResult.decode(delivery, id: name.string, meta: claim.meta)
         var result = remote
         result.id = name.string
@@ -160,7 +171,8 @@ enum RemoteResult {
             source: meta.source, submittedAt: meta.submittedAt, attempts: 1)
         if failed {
             let code = headers["error_code"]?.text ?? "remote_failure"
-            result.error = JobResult.Failure(code: code, message: "the remote reader failed: \(code)")
+            result.error = JobResult.Failure(
+                code: code, message: "the remote reader failed: \(code)")
         }
         return result
     }

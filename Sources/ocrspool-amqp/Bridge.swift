@@ -67,9 +67,12 @@ final class Bridge: @unchecked Sendable {
     /// Results waiting to be published, by job id, in arrival order.
     var publishBacklog: [String] = []
     var publishQueued: Set<String> = []
+    /// Result-file stamps of jobs found published or not to be published.
+    var examined: [String: Double] = [:]
     /// Remote mode: jobs this bridge holds while another host reads them.
     var held: [JobName: Claim] = [:]
-    var sentWork: Set<JobName> = []
+    /// When each held job was last sent to the work queue.
+    var sentWork: [JobName: Date] = [:]
     var lastIncomingScan = Date.distantPast
     var lastMaintenance = Date()
 
@@ -186,7 +189,8 @@ final class Bridge: @unchecked Sendable {
         logger.info("connected to broker", [
             "url": settings.url, "heartbeat": connection.heartbeat,
             "ingest": settings.ingest ? settings.ingestQueue : "off",
-            "results": settings.resultQueue, "remote": settings.remote ? settings.workQueue : "off",
+            "results": settings.resultQueue,
+            "remote": settings.remote ? settings.workQueue : "off",
         ])
         return connection
     }
@@ -230,7 +234,8 @@ final class Bridge: @unchecked Sendable {
             switch event {
             case .delivery(let delivery):
                 // Not taken in: the broker gives it to someone else.
-                try connection.reject(delivery.deliveryTag, requeue: true, channel: delivery.channel)
+                try connection.reject(
+                    delivery.deliveryTag, requeue: true, channel: delivery.channel)
             default:
                 try handle(event, connection)
             }
@@ -244,6 +249,8 @@ final class Bridge: @unchecked Sendable {
         do {
             if settings.remote { _ = try spool.recover(maxAttempts: settings.maxAttempts) }
             try spool.prunePublishedMarkers()
+            // Forget jobs pruned from the spool.
+            examined = examined.filter { id, _ in JobName(id).flatMap(resultStamp) != nil }
         } catch {
             logger.warning("spool upkeep failed", ["error": error])
         }

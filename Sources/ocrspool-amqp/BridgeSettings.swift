@@ -23,6 +23,8 @@ struct BridgeSettings: Sendable {
     var replyQueue: String
     /// Jobs sent to remote readers and not yet answered, at most.
     var remoteInFlight = 16
+    /// Seconds after which a held job with no answer is sent again.
+    var remoteTimeout = 600.0
     var maxAttempts = 3
     var maxImageBytes = 50 << 20
     var watch = SpoolWatcher.Settings()
@@ -32,7 +34,8 @@ struct BridgeSettings: Sendable {
     /// The option names that take a value.
     static let valued: Set<String> = [
         "spool", "url", "url-file", "heartbeat", "ingest-queue", "prefetch", "result-queue",
-        "work-queue", "reply-queue", "remote-inflight", "max-attempts", "max-bytes",
+        "work-queue", "reply-queue", "remote-inflight", "remote-timeout", "max-attempts",
+        "max-bytes",
         "tls-ca", "tls-cert", "tls-key", "rescan", "settle", "poll-interval", "log-level",
     ]
     static let flags: Set<String> = [
@@ -58,6 +61,7 @@ struct BridgeSettings: Sendable {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init)
         replyQueue = options.value("reply-queue") ?? "ocrspool.results.\(host ?? "host")"
         remoteInFlight = try options.integer("remote-inflight", default: 16, in: 1...10_000)
+        remoteTimeout = try options.duration("remote-timeout", default: 600)
         maxAttempts = try options.integer("max-attempts", default: 3, in: 1...100)
         let sizeText = options.value("max-bytes") ?? "50M"
         guard let size = Options.parseSize(sizeText), size > 0 else {

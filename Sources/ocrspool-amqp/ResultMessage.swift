@@ -30,7 +30,8 @@ struct ResultMessage {
             contentType: json ? "application/json" : "text/plain",
             contentEncoding: "UTF-8", deliveryMode: AMQPProperties.persistent,
             correlationID: result.correlationID ?? result.messageID ?? result.id,
-            messageID: result.id, timestamp: UInt64(max(0, result.finishedAt.timeIntervalSince1970)),
+            messageID: result.id,
+            timestamp: UInt64(max(0, result.finishedAt.timeIntervalSince1970)),
             headers: headers)
         if json, let encoded = try? SpoolJSON.encoder().encode(result) {
             body = Array(encoded)

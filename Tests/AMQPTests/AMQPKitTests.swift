@@ -6,7 +6,8 @@ import TestKit
 /// The librabbitmq wrapper against a real broker.
 struct AMQPKitTests {
     @Test(arguments: [
-        ("amqp://user:secret@example.org:5673/orders", "user", "example.org", 5673, "orders", false),
+        ("amqp://user:secret@example.org:5673/orders", "user", "example.org", 5673, "orders",
+         false),
         ("amqps://broker.local", "guest", "broker.local", 5671, "/", true),
         ("amqp://h/", "guest", "h", 5672, "/", false),
         ("amqp://a%40b:p@h/%2f", "a@b", "h", 5672, "/", false),
@@ -47,14 +48,18 @@ struct AMQPKitTests {
         let queue = AMQPTestSupport.uniqueQueue("roundtrip")
         let sent = AMQPProperties(
             contentType: "text/plain", contentEncoding: "UTF-8", deliveryMode: 2,
-            correlationID: "corr-1", replyTo: "answers", messageID: "msg-1", timestamp: 1_700_000_000,
-            headers: ["s": .string("zwölf"), "b": .bool(true), "i": .int(-42), "d": .double(96.5)])
+            correlationID: "corr-1", replyTo: "answers", messageID: "msg-1",
+            timestamp: 1_700_000_000,
+            headers: [
+                "s": .string("zwölf"), "b": .bool(true), "i": .int(-42), "d": .double(96.5),
+            ])
         let client = try TestClient(broker.url)
         try client.publish([(body: Array("12".utf8), properties: sent)], to: queue)
 
         let received = try client.drain(queue, quiet: 1)
         #expect(received.count == 1, "got \(received.count) messages, want 1")
-        #expect(received.first?.properties == sent, "got \(String(describing: received.first?.properties))")
+        let got = received.first?.properties
+        #expect(got == sent, "got \(String(describing: got)), want \(sent)")
         #expect(received.first?.body == Array("12".utf8))
     }
 
@@ -73,7 +78,8 @@ struct AMQPKitTests {
         while events.count < 2 && Date() < deadline {
             switch try connection.nextEvent(timeout: 0.5) {
             case .returned(let returned)?:
-                events.append("returned \(returned.replyCode) \(returned.properties.messageID ?? "-")")
+                let id = returned.properties.messageID ?? "-"
+                events.append("returned \(returned.replyCode) \(id)")
             case .confirm(_, let number, _, let ack)?:
                 events.append("confirm \(number) \(ack)")
             default:

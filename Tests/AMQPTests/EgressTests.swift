@@ -31,14 +31,17 @@ struct EgressTests {
         let broker = try RabbitMQ.shared()
         let spool = try TemporarySpool("amqp-egress")
         let queue = AMQPTestSupport.uniqueQueue("all")
-        let done = try Self.finishedJob(spool.spool, source: .cli, digits: "4711", expected: "4711")
-        let failed = try Self.finishedJob(spool.spool, source: .http, digits: "", failure: "corrupt_image")
+        let done = try Self.finishedJob(
+            spool.spool, source: .cli, digits: "4711", expected: "4711")
+        let failed = try Self.finishedJob(
+            spool.spool, source: .http, digits: "", failure: "corrupt_image")
         let arguments = ["--no-ingest", "--publish-all", "--result-queue", queue]
 
         let first = try AMQPTestSupport.bridge(spool: spool, url: broker.url, arguments)
         let messages = try TestClient(broker.url).drain(queue, quiet: 3)
         #expect(AMQPTestSupport.stop(first) == 0, "bridge did not exit 0 on SIGTERM: \(first.log)")
-        let byID = Dictionary(messages.map { ($0.properties.correlationID ?? "-", $0) }) { a, _ in a }
+        let byID = Dictionary(
+            messages.map { ($0.properties.correlationID ?? "-", $0) }) { first, _ in first }
         #expect(messages.count == 2, "got \(messages.count) messages, want 2")
 
         let doneHeaders = byID[done.id]?.properties.headers ?? [:]
@@ -88,14 +91,16 @@ struct EgressTests {
         let decoded = try messages.first.map {
             try SpoolJSON.decoder().decode(JobResult.self, from: Data($0.body))
         }
-        #expect(decoded == spool.spool.result(of: JobName(result.id)!), "got \(String(describing: decoded))")
+        let stored = spool.spool.result(of: JobName(result.id)!)
+        #expect(decoded == stored, "got \(String(describing: decoded))")
     }
 
     @Test func unroutableReplyIsLoggedAndMarkedNotDropped() throws {
         let broker = try RabbitMQ.shared()
         let spool = try TemporarySpool("amqp-egress-unroutable")
         let nowhere = AMQPTestSupport.uniqueQueue("gone-client")
-        let result = try Self.finishedJob(spool.spool, source: .amqp, digits: "7", replyTo: nowhere)
+        let result = try Self.finishedJob(
+            spool.spool, source: .amqp, digits: "7", replyTo: nowhere)
         let bridge = try AMQPTestSupport.bridge(
             spool: spool, url: broker.url,
             ["--no-ingest", "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
@@ -121,7 +126,8 @@ struct EgressTests {
             logDirectory: spool.directory.path)
         #expect(waitUntil(timeout: 20) { refused.log.contains("broker connection lost") })
         AMQPTestSupport.stop(refused)
-        #expect(refused.log.contains("ACCESS_REFUSED") || refused.log.contains("403"), "log: \(refused.log)")
+        let refusal = refused.log.contains("ACCESS_REFUSED") || refused.log.contains("403")
+        #expect(refusal, "log: \(refused.log)")
         #expect(!refused.log.contains("pw-s3cret-x"), "the password was logged: \(refused.log)")
 
         let fromEnvironment = try ChildProcess(

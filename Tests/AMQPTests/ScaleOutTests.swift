@@ -43,7 +43,9 @@ struct ScaleOutTests {
         let someDone = waitUntil(timeout: 120) {
             ((try? hostA.spool.results(in: .done)) ?? []).count >= 3
         }
-        #expect(someDone, "no job came back; A: \(bridgeA.log.suffix(1500)) B: \(bridgeB.log.suffix(1500))")
+        #expect(
+            someDone,
+            "no job came back; A: \(bridgeA.log.suffix(1500)) B: \(bridgeB.log.suffix(1500))")
         ocrB.kill9()
         bridgeB.kill9()
         let doneAtKill = ((try? hostA.spool.results(in: .done)) ?? []).count
@@ -55,7 +57,8 @@ struct ScaleOutTests {
         let allDone = waitUntil(timeout: 180) {
             AMQPTestSupport.results(hostA.spool).count >= numbers.count
         }
-        #expect(allDone, "A finished \(AMQPTestSupport.results(hostA.spool).count) of \(numbers.count)")
+        let finished = AMQPTestSupport.results(hostA.spool).count
+        #expect(allDone, "A finished \(finished) of \(numbers.count)")
         #expect(doneAtKill < numbers.count, "B was killed after the run, not during it")
 
         for result in AMQPTestSupport.results(hostA.spool) {
@@ -64,7 +67,8 @@ struct ScaleOutTests {
             #expect(result.digits == want, "\(result.id): got \(result.digits), want \(want)")
             #expect(result.verified == true, "\(result.id): not verified")
             #expect(result.source == .cli, "\(result.id): source \(result.source)")
-            #expect(result.worker?.hasPrefix("amqp:") == true, "\(result.id): worker \(result.worker ?? "-")")
+            let worker = result.worker ?? "-"
+            #expect(worker.hasPrefix("amqp:"), "\(result.id): worker \(worker)")
         }
 
         // B read them: its jobs carry A's job ids as their message ids.

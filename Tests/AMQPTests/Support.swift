@@ -34,7 +34,8 @@ enum AMQPTestSupport {
     static func referenceClient(
         _ arguments: [String], timeout: Double = 120
     ) throws -> (status: Int32, messages: [[String: Any]], text: String) {
-        let output = try run("/usr/bin/env", ["python3", referenceClient] + arguments, timeout: timeout)
+        let output = try run(
+            "/usr/bin/env", ["python3", referenceClient] + arguments, timeout: timeout)
         let messages = output.text.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
         }
@@ -86,7 +87,8 @@ enum AMQPTestSupport {
 
     /// The results in `done/` and `failed/` of `spool`.
     static func results(_ spool: Spool) -> [JobResult] {
-        let names = ((try? spool.results(in: .done)) ?? []) + ((try? spool.results(in: .failed)) ?? [])
+        let done = (try? spool.results(in: .done)) ?? []
+        let names = done + ((try? spool.results(in: .failed)) ?? [])
         return names.compactMap { spool.result(of: $0) }
     }
 
@@ -135,7 +137,9 @@ final class TestClient {
                 confirmed = max(confirmed, sequence)
             }
         }
-        guard confirmed >= last else { throw SupportError("confirms missing: \(confirmed)/\(last)") }
+        guard confirmed >= last else {
+            throw SupportError("confirms missing: \(confirmed)/\(last)")
+        }
     }
 
     /// Takes every message of `queue` (acknowledging each) until none comes for `quiet` seconds.

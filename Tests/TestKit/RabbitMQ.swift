@@ -22,8 +22,27 @@ public final class RabbitMQ: @unchecked Sendable {
     /// `amqp://guest:guest@127.0.0.1:PORT/`.
     public var url: String { "amqp://guest:guest@127.0.0.1:\(port)/" }
 
+    /// PEM files for a TLS listener.
+    public struct TLSFiles: Sendable {
+        public var caCertificate: String
+        public var certificate: String
+        public var key: String
+
+        public init(caCertificate: String, certificate: String, key: String) {
+            self.caCertificate = caCertificate
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// The TLS (`amqps://`) port when the node was made with TLS files, else nil.
+    public let tlsPort: UInt16?
+
     /// Prepares the node's directories and ports; `start()` runs it.
-    public init() throws {
+    ///
+    /// - Parameter tls: also listen for TLS on `tlsPort` with these files (no
+    ///   client certificates asked for).
+    public init(tls: TLSFiles? = nil) throws {
         directory = try TemporaryDirectory("rabbitmq")
         port = freePort()
         var distribution = freePort()
@@ -34,13 +53,31 @@ public final class RabbitMQ: @unchecked Sendable {
             try FileManager.default.createDirectory(
                 atPath: directory.file(name), withIntermediateDirectories: true)
         }
-        try "[].\n".write(toFile: directory.file("enabled_plugins"), atomically: true, encoding: .utf8)
-        let config = """
+        try "[].\n".write(
+            toFile: directory.file("enabled_plugins"), atomically: true, encoding: .utf8)
+        var config = """
             listeners.tcp.default = 127.0.0.1:\(port)
             loopback_users = none
             log.console = false
+
             """
-        try config.write(toFile: directory.file("rabbitmq.conf"), atomically: true, encoding: .utf8)
+        if let tls {
+            let tlsPort = freePort()
+            self.tlsPort = tlsPort
+            config += """
+                listeners.ssl.default = 127.0.0.1:\(tlsPort)
+                ssl_options.cacertfile = \(tls.caCertificate)
+                ssl_options.certfile = \(tls.certificate)
+                ssl_options.keyfile = \(tls.key)
+                ssl_options.verify = verify_none
+                ssl_options.fail_if_no_peer_cert = false
+
+                """
+        } else {
+            tlsPort = nil
+        }
+        try config.write(
+            toFile: directory.file("rabbitmq.conf"), atomically: true, encoding: .utf8)
     }
 
     deinit { stop() }
