@@ -101,3 +101,49 @@ struct ScaleOutTests {
         #expect(host.entries(.incoming).count == 3, "incoming: \(host.entries(.incoming))")
     }
 }
+
+/// The remote bridge against a reader played by the test itself.
+struct RemoteDeadlineTests {
+    @Test func heldJobIsSentAgainWhenNoAnswerComesInTime() throws {
+        let broker = try RabbitMQ.shared()
+        let host = try TemporarySpool("amqp-deadline")
+        let work = AMQPTestSupport.uniqueQueue("work-deadline")
+        let bridge = try AMQPTestSupport.bridge(
+            spool: host, url: broker.url,
+            ["--remote", "--no-ingest", "--work-queue", work, "--remote-timeout", "2s",
+             "--reply-queue", AMQPTestSupport.uniqueQueue("replies-deadline"),
+             "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
+        defer { AMQPTestSupport.stop(bridge) }
+        let name = try host.spool.submit(
+            Array("image".utf8), meta: JobMeta(source: .cli, expected: "55"))
+
+        // The first reader takes the job and loses it.
+        let reader = try TestClient(broker.url)
+        let lost = try reader.drain(work, quiet: 3, limit: 1)
+        #expect(lost.first?.properties.correlationID == name.string, "got \(lost.count) messages")
+
+        // It comes again; this reader answers, as `ocrspool-amqp --json` would.
+        let again = try TestClient(broker.url).drain(work, quiet: 6, limit: 1)
+        let request = try #require(again.first, "the job was not sent again; \(bridge.log)")
+        var answer = JobResult(
+            id: "20261203T000000-remote00.png", status: .done, text: "55", digits: "55",
+            numbers: ["55"], confidence: 91, source: .amqp, submittedAt: Date(), attempts: 1)
+        answer.worker = "reader-b:1"
+        let body = Array(try SpoolJSON.encoder().encode(answer))
+        let replyTo = try #require(request.properties.replyTo)
+        try reader.publish(
+            [(body: body, properties: AMQPProperties(
+                contentType: "application/json", deliveryMode: 2,
+                correlationID: request.properties.correlationID))],
+            to: replyTo)
+
+        let finished = waitUntil(timeout: 20) { host.spool.result(of: name) != nil }
+        let result = host.spool.result(of: name)
+        #expect(finished, "job not finished; bridge: \(bridge.log)")
+        let read = result.map { "\($0.digits) \(String(describing: $0.verified))" } ?? "none"
+        #expect(read == "55 Optional(true)", "got \(read), want 55 verified")
+        #expect(result?.source == .cli, "got source \(String(describing: result?.source))")
+        #expect(result?.worker == "amqp:reader-b:1", "got worker \(result?.worker ?? "-")")
+        #expect(bridge.log.contains("no answer in time, sending again"), "log: \(bridge.log)")
+    }
+}
