@@ -131,7 +131,7 @@ final class Bridge: @unchecked Sendable {
         let counts = totals.withLock { $0 }
         let state = connected.load(ordering: .acquiring) ? "connected" : "disconnected"
         var line = "\(state) ingested=\(counts.ingested) published=\(counts.published)"
-        line += " unroutable=\(counts.unroutable)"
+        line += " unroutable=\(counts.unroutable) reconnects=\(counts.reconnects)"
         if settings.remote {
             line += " sent=\(counts.sentRemote) finished=\(counts.finishedRemote)"
         }
