@@ -114,6 +114,25 @@ struct EgressTests {
         #expect(bridge.log.contains(nowhere), "log does not name the queue: \(bridge.log)")
     }
 
+    @Test func heartbeatsKeepAnIdleConnectionOpen() throws {
+        let broker = try RabbitMQ.shared()
+        let spool = try TemporarySpool("amqp-heartbeat")
+        let queue = AMQPTestSupport.uniqueQueue("heartbeat")
+        let bridge = try AMQPTestSupport.bridge(
+            spool: spool, url: broker.url,
+            ["--no-ingest", "--heartbeat", "1", "--result-queue", queue])
+        defer { AMQPTestSupport.stop(bridge) }
+        #expect(waitUntil(timeout: 20) { bridge.log.contains("heartbeat=1") }, "\(bridge.log)")
+
+        // Idle for several intervals: a silent client is dropped after two.
+        Thread.sleep(forTimeInterval: 5)
+        let result = try Self.finishedJob(spool.spool, source: .amqp, digits: "60")
+        let messages = try TestClient(broker.url).drain(queue, quiet: 3)
+        #expect(!bridge.log.contains("broker connection lost"), "log: \(bridge.log)")
+        let ids = messages.map { $0.properties.messageID ?? "-" }
+        #expect(ids == [result.id], "got \(ids), want the result after the idle time")
+    }
+
     @Test func credentialsFromFileOrEnvironmentAreNeverLogged() throws {
         let broker = try RabbitMQ.shared()
         let spool = try TemporarySpool("amqp-credentials")
