@@ -33,23 +33,23 @@ let package = Package(
         systemLibrary("CSystemd", pkgConfig: "libsystemd"),
         systemLibrary("CSpoolSys"),
         systemLibrary("CSQLite", pkgConfig: "sqlite3"),
-        systemLibrary("CRabbitMQ", pkgConfig: "librabbitmq"),
         systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd"),
+        systemLibrary("CRabbitMQ", pkgConfig: "librabbitmq"),
 
         .target(name: "DaemonKit", dependencies: ["CSystemd"]),
         .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools", "CSpoolSys"]),
         .target(name: "OCRKit", dependencies: ["CTesseract"]),
         .target(name: "ResultStore", dependencies: ["CSQLite", "SpoolKit"]),
-        .target(name: "AMQPKit", dependencies: ["CRabbitMQ"]),
         .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CSystemd", "DaemonKit"]),
+        .target(name: "AMQPKit", dependencies: ["CRabbitMQ"]),
 
         .executableTarget(name: "ocrspool-ocr", dependencies: ["SpoolKit", "OCRKit", "DaemonKit"]),
         .executableTarget(
             name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit", "ResultStore"]),
         .executableTarget(
-            name: "ocrspool-amqp", dependencies: ["AMQPKit", "SpoolKit", "DaemonKit"]),
-        .executableTarget(
             name: "ocrspool-upload", dependencies: ["HTTPKit", "SpoolKit", "DaemonKit"]),
+        .executableTarget(
+            name: "ocrspool-amqp", dependencies: ["AMQPKit", "SpoolKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit"]),
         .executableTarget(
             name: "ocrspool-result", dependencies: ["ResultStore", "SpoolKit", "DaemonKit"]),
@@ -60,9 +60,15 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["SpoolKit", "TestKit"]),
         .testTarget(name: "ResultTests", dependencies: ["ResultStore", "SpoolKit", "TestKit"]),
         .testTarget(
+            name: "SystemdTests", dependencies: ["DaemonKit", "SpoolKit", "TestKit"],
+            exclude: ["LoopProbe"]),
+        .executableTarget(
+            name: "ocrspool-loop-probe", dependencies: ["DaemonKit"],
+            path: "Tests/SystemdTests/LoopProbe"),
+        .testTarget(name: "UploadTests", dependencies: ["SpoolKit", "TestKit"]),
+        .testTarget(
             name: "AMQPTests", dependencies: ["AMQPKit", "SpoolKit", "TestKit"],
             exclude: ["Python"]),
-        .testTarget(name: "UploadTests", dependencies: ["SpoolKit", "TestKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -50,6 +50,8 @@ enum ImageFormat: String, CaseIterable, Sendable {
             let end: [UInt8] = [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
             return tail.count >= 8 && Array(tail.suffix(8)) == end
         case .jpeg:
+            // XXX: a JPEG followed by more than a few bytes of trailing data (some
+            // cameras append a trailer) is judged cut short and refused.
             let trimmed = Array(tail.reversed().drop { $0 == 0 || $0 == 0x0A }.reversed())
             return trimmed.count >= 2 && Array(trimmed.suffix(2)) == [0xFF, 0xD9]
         case .gif:
@@ -58,6 +60,8 @@ enum ImageFormat: String, CaseIterable, Sendable {
             let declared = Self.littleEndian32(head, at: 2)
             return declared == 0 || declared <= size
         case .tiff:
+            // XXX: only the first directory's offset is checked; a TIFF cut after
+            // it passes here and fails later in the OCR daemon as corrupt_image.
             let littleEndian = head[0] == 0x49
             let offset = littleEndian
                 ? Self.littleEndian32(head, at: 4) : Self.bigEndian32(head, at: 4)

@@ -31,6 +31,8 @@ final class UploadService: HTTPHandler, @unchecked Sendable {
     func start() throws {
         var settings = SpoolWatcher.Settings()
         settings.polling = config.polling
+        // XXX: in polling mode every scan lists all of done/ and failed/; with many
+        // thousands of results kept, long polls cost a directory listing each 250 ms.
         settings.pollInterval = 0.25
         try waiters.start(spool: spool, settings: settings, logger: logger)
     }
@@ -141,6 +143,8 @@ final class UploadService: HTTPHandler, @unchecked Sendable {
     }
 
     /// Jobs in `incoming/`, counted at most every quarter second.
+    // XXX: a burst arriving within one 250 ms window can overshoot --max-queue by
+    // what arrives in it; counting on every upload would list incoming/ each time.
     func queueDepth() -> Int {
         let now = ContinuousClock.now
         return incomingDepth.withLock { cached in

@@ -123,7 +123,11 @@ import TestKit
         let deadline = Date().addingTimeInterval(240)
         while results(spool).count < 500 && Date() < deadline {
             let daemon = try startOCR(temporary, ["--workers", "2", "--max-attempts", "20"])
-            usleep(UInt32.random(in: 200_000...900_000, using: &generator))
+            // Kill after a random amount of progress rather than time, so a fast
+            // machine is disturbed as often as a slow one: always mid-run.
+            let target = results(spool).count + Int.random(in: 1...20, using: &generator)
+            let cycleEnd = Date().addingTimeInterval(30)
+            while results(spool).count < target && Date() < cycleEnd { usleep(5_000) }
             if results(spool).count < 450 {
                 daemon.kill9()
                 kills += 1
