@@ -31,10 +31,15 @@ struct CommandError: Error, CustomStringConvertible {
 
 func run(_ arguments: [String]) throws -> Int32 {
     guard let command = arguments.first else {
-        print(usage)
+        FileHandle.standardError.write(Data((usage + "\n").utf8))
         return 2
     }
     let rest = Array(arguments.dropFirst())
+    // `ocrspool up --help` asks for the usage, not for an unknown option.
+    if rest.contains("--help") || rest.contains("-h") {
+        print(usage)
+        return 0
+    }
     switch command {
     case "init": return try initCommand(rest)
     case "submit": return try submitCommand(rest)
