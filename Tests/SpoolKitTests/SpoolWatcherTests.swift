@@ -11,12 +11,7 @@ import TestKit
 @Suite struct SpoolWatcherTests {
     @Test func copiedFileIsReportedWhenItsWriterClosesNotBefore() throws {
         let temporary = try TemporarySpool()
-        let seen = Names()
-        let watcher = SpoolWatcher(
-            spool: temporary.spool, queue: .incoming,
-            settings: .init(rescanInterval: 600, settle: 600)
-        ) { seen.add($0) }
-        try watcher.start()
+        let (watcher, seen) = try watchIncoming(temporary, .init(rescanInterval: 600, settle: 600))
         defer { watcher.stop() }
 
         let path = "\(temporary.spool.directory(.incoming))/slow.png"
@@ -31,12 +26,7 @@ import TestKit
 
     @Test func renamedInFileIsReported() throws {
         let temporary = try TemporarySpool()
-        let seen = Names()
-        let watcher = SpoolWatcher(
-            spool: temporary.spool, queue: .incoming,
-            settings: .init(rescanInterval: 600, settle: 600)
-        ) { seen.add($0) }
-        try watcher.start()
+        let (watcher, seen) = try watchIncoming(temporary, .init(rescanInterval: 600, settle: 600))
         defer { watcher.stop() }
         let staged = temporary.directory.file("x.png")
         _ = create(staged)
@@ -53,12 +43,7 @@ import TestKit
         usleep(300_000)
         _ = create("\(incoming)/new.png")
 
-        let seen = Names()
-        let watcher = SpoolWatcher(
-            spool: temporary.spool, queue: .incoming,
-            settings: .init(rescanInterval: 600, settle: 0.25)
-        ) { seen.add($0) }
-        try watcher.start()
+        let (watcher, seen) = try watchIncoming(temporary, .init(rescanInterval: 600, settle: 0.25))
         defer { watcher.stop() }
         #expect(seen.contains("old.png"), "start-up scan missed a settled file")
         #expect(waitUntil(timeout: 3) { seen.contains("new.png") }, "settling file never reported")
@@ -66,12 +51,8 @@ import TestKit
 
     @Test func pollingModeWaitsUntilAFileHoldsStill() throws {
         let temporary = try TemporarySpool()
-        let seen = Names()
-        let watcher = SpoolWatcher(
-            spool: temporary.spool, queue: .incoming,
-            settings: .init(polling: true, pollInterval: 0.05, settle: 0.4)
-        ) { seen.add($0) }
-        try watcher.start()
+        let (watcher, seen) = try watchIncoming(
+            temporary, .init(polling: true, pollInterval: 0.05, settle: 0.4))
         defer { watcher.stop() }
 
         let path = "\(temporary.spool.directory(.incoming))/growing.png"
@@ -88,12 +69,7 @@ import TestKit
 
     @Test func periodicRescanReportsWhatNoEventAnnounced() throws {
         let temporary = try TemporarySpool()
-        let seen = Names()
-        let watcher = SpoolWatcher(
-            spool: temporary.spool, queue: .incoming,
-            settings: .init(rescanInterval: 0.2, settle: 0)
-        ) { seen.add($0) }
-        try watcher.start()
+        let (watcher, seen) = try watchIncoming(temporary, .init(rescanInterval: 0.2, settle: 0))
         defer { watcher.stop() }
         // A hard link made from outside announces a regular file with IN_CREATE
         // alone: the watcher waits for a close that never comes, so only a scan finds it.
@@ -105,12 +81,7 @@ import TestKit
 
     @Test func queueOverflowTriggersAFullRescan() throws {
         let temporary = try TemporarySpool()
-        let seen = Names()
-        let watcher = SpoolWatcher(
-            spool: temporary.spool, queue: .incoming,
-            settings: .init(rescanInterval: 600, settle: 0)
-        ) { seen.add($0) }
-        try watcher.start()
+        let (watcher, seen) = try watchIncoming(temporary, .init(rescanInterval: 600, settle: 0))
         defer { watcher.stop() }
         let outside = temporary.directory.file("lost.png")
         _ = create(outside)
@@ -137,6 +108,18 @@ import TestKit
         let result = waiter.wait(for: name, timeout: 10)
         #expect(result?.digits == "123")
         #expect(Date().timeIntervalSince(started) < 5, "woke only at the timeout")
+    }
+
+    /// A started watcher on `incoming/` and the names it has reported so far.
+    private func watchIncoming(
+        _ temporary: TemporarySpool, _ settings: SpoolWatcher.Settings
+    ) throws -> (SpoolWatcher, Names) {
+        let seen = Names()
+        let watcher = SpoolWatcher(spool: temporary.spool, queue: .incoming, settings: settings) {
+            seen.add($0)
+        }
+        try watcher.start()
+        return (watcher, seen)
     }
 
     private func create(_ path: String) -> String {
