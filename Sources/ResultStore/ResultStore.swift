@@ -19,10 +19,14 @@ import SpoolKit
 /// Harmless errors: `SQLITE_BUSY` past the busy timeout (another writer held the
 /// lock); the caller retries at its next pass.
 ///
+/// - A row is deleted (`forgetRecords`) only after retention marked its job
+///   pruned from the spool (`markPruned`), so a forgotten job is never recorded
+///   and delivered again.
+///
 /// Known limits: the database must be on a local file system (WAL needs shared
-/// memory); percentiles are nearest-rank over the rows of the window.
-/// XXX: rows are kept forever; the spool is pruned but the database is not, so
-/// a busy host needs an operator's `DELETE` (or a future `--keep-records`).
+/// memory); percentiles are nearest-rank over the rows of the window; a job
+/// removed from the spool by hand, or pruned by a process that died before its
+/// mark, is never marked, and its row stays until an operator deletes it.
 public final class ResultStore: @unchecked Sendable {
     /// The database file.
     public let path: String
@@ -43,7 +47,18 @@ public final class ResultStore: @unchecked Sendable {
         try database.execute("PRAGMA journal_mode=WAL")
         try database.execute("PRAGMA synchronous=FULL")
         try database.execute("PRAGMA foreign_keys=ON")
-        try database.transaction { try database.execute(ResultStore.schema) }
+        try database.transaction {
+            try database.execute(ResultStore.schema)
+            try addPrunedColumnIfMissing()
+        }
+    }
+
+    /// Databases made before `pruned_at` existed gain it, empty.
+    private func addPrunedColumnIfMissing() throws {
+        let columns = try database.query("PRAGMA table_info(results)").compactMap { $0[1].text }
+        if !columns.contains("pruned_at") {
+            try database.execute("ALTER TABLE results ADD COLUMN pruned_at REAL")
+        }
     }
 
     /// Runs `body` with the connection, one caller at a time.
@@ -82,7 +97,8 @@ public final class ResultStore: @unchecked Sendable {
             ocr_ms REAL,
             attempts INTEGER,
             recorded_at REAL NOT NULL,
-            json TEXT NOT NULL
+            json TEXT NOT NULL,
+            pruned_at REAL
         );
         CREATE INDEX IF NOT EXISTS results_finished_at ON results (finished_at);
         CREATE TABLE IF NOT EXISTS deliveries (

@@ -19,6 +19,7 @@ struct ResultConfiguration {
                                [--hook-timeout 30s] [--hook-concurrency 4]
                                [--hook-attempts 8] [--hook-backoff 2s]
                                [--keep-done DURATION] [--keep-failed DURATION] [--keep-images]
+                               [--keep-records DURATION]
                                [--prune-interval 1m] [--rescan-interval 30s] [--polling]
                                [--log-level info]
 
@@ -26,12 +27,13 @@ struct ResultConfiguration {
         runs --on-result CMD (argv, result JSON on stdin, OCRSPOOL_JOB_ID set) and POSTs
         to --webhook URL once per result, at least once, and prunes recorded jobs older
         than --keep-done / --keep-failed from the spool (--keep-images keeps images).
+        --keep-records deletes database rows of pruned jobs that finished longer ago.
         """
 
     static let valued: Set<String> = [
         "spool", "db", "on-result", "webhook", "hook-timeout", "hook-concurrency",
-        "hook-attempts", "hook-backoff", "keep-done", "keep-failed", "prune-interval",
-        "rescan-interval", "log-level",
+        "hook-attempts", "hook-backoff", "keep-done", "keep-failed", "keep-records",
+        "prune-interval", "rescan-interval", "log-level",
     ]
 
     static let flags: Set<String> = ["keep-images", "polling", "help"]
@@ -67,6 +69,8 @@ struct ResultConfiguration {
         retention.keepFailed = options.value("keep-failed") == nil
             ? nil : try options.duration("keep-failed", default: 0)
         retention.keepImages = options.has("keep-images")
+        retention.keepRecords = options.value("keep-records") == nil
+            ? nil : try options.duration("keep-records", default: 0)
         retention.interval = max(0.05, try options.duration("prune-interval", default: 60))
 
         watch.polling = options.has("polling")

@@ -62,7 +62,10 @@ final class ResultDaemon {
         if !finished {
             logger.warning("deliveries still running at stop, they will be repeated")
         }
-        logger.info("stopped", ["recorded": recorder.recorded, "pruned": retention.pruned])
+        logger.info(
+            "stopped",
+            ["recorded": recorder.recorded, "pruned": retention.pruned,
+             "forgotten": retention.forgotten])
         return 0
     }
 
@@ -87,7 +90,8 @@ final class ResultDaemon {
              "webhook": configuration.webhook?.absoluteString ?? "-",
              "keep_done": retention.keepDone.map { "\($0)s" } ?? "forever",
              "keep_failed": retention.keepFailed.map { "\($0)s" } ?? "forever",
-             "keep_images": retention.keepImages])
+             "keep_images": retention.keepImages,
+             "keep_records": retention.keepRecords.map { "\($0)s" } ?? "forever"])
     }
 
     private func statusLine() -> String {

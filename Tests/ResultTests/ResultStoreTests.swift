@@ -163,4 +163,57 @@ import Testing
             try ResultStore(path: directory.file("absent.sqlite"), readOnly: true)
         }
     }
+
+    @Test func onlyOldPrunedAndDeliveredRecordsAreForgotten() throws {
+        let old = Date(timeIntervalSinceNow: -7200)
+        let cases: [(name: String, entry: ResultEntry, pruned: Bool, delivered: Bool)] = [
+            ("old, pruned, delivered", try entry(finishedAt: old), true, true),
+            ("old, still in the spool", try entry(finishedAt: old), false, true),
+            ("old, pruned, hook owed", try entry(finishedAt: old), true, false),
+            ("recent, pruned, delivered", try entry(), true, true),
+        ]
+        try store.record(cases.map(\.entry), owing: [.hook])
+        let delivered = Set(cases.filter(\.delivered).map(\.entry.result.id))
+        for delivery in try store.leaseDue([.hook], limit: 10, owner: 1, lease: 60)
+        where delivered.contains(delivery.jobID) {
+            try store.markDelivered(delivery)
+        }
+        for item in cases where item.pruned { try store.markPruned(item.entry.result) }
+
+        let forgotten = try store.forgetRecords(
+            finishedBefore: Date(timeIntervalSinceNow: -3600), limit: 100)
+        #expect(forgotten == 1, "got \(forgotten) forgotten, want 1")
+        for (index, item) in cases.enumerated() {
+            let kept = try store.result(item.entry.result.id) != nil
+            #expect(kept == (index != 0), "\(item.name): got kept=\(kept)")
+        }
+        #expect(try store.deliveries(of: cases[0].entry.result.id).isEmpty,
+                "a forgotten record's deliveries stayed")
+    }
+
+    @Test func aRetriedJobsNewRecordIsNotForgottenForItsOldPrune() throws {
+        let old = Date(timeIntervalSinceNow: -7200)
+        let failed = try entry(status: .failed, finishedAt: old, code: "timeout")
+        try store.record([failed], owing: [])
+        try store.markPruned(failed.result)
+        let again = try entry(failed.result.id, status: .done, finishedAt: old.addingTimeInterval(1))
+        #expect(try store.record([again], owing: []) == [.replaced])
+
+        let forgotten = try store.forgetRecords(finishedBefore: Date(), limit: 100)
+        #expect(forgotten == 0, "got \(forgotten) forgotten, want the new revision kept")
+        #expect(try store.result(again.result.id)?.status == .done)
+    }
+
+    @Test func aDatabaseWithoutThePrunedColumnGainsIt() throws {
+        let path = directory.file("before.sqlite")
+        let earlier = try ResultStore(path: path)
+        try earlier.record([try entry()], owing: [])
+        try SQLiteDatabase(path: path).execute("ALTER TABLE results DROP COLUMN pruned_at")
+
+        let reopened = try ResultStore(path: path)
+        #expect(try reopened.count() == 1)
+        let columns = try SQLiteDatabase(path: path)
+            .query("PRAGMA table_info(results)").compactMap { $0[1].text }
+        #expect(columns.contains("pruned_at"), "got columns \(columns)")
+    }
 }

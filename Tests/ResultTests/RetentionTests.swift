@@ -96,4 +96,36 @@ import Testing
         usleep(300_000)
         #expect(harness.spool.spool.result(of: name) != nil, "pruned with no --keep-done")
     }
+
+    @Test func keepRecordsForgetsPrunedJobsOnlyAndNeverRecordsThemAgain() throws {
+        let harness = try ResultDaemonHarness("result-forget")
+        try harness.start([
+            "--on-result", harness.recordingHook, "--keep-failed", "0s", "--keep-records", "0s",
+            "--prune-interval", "50ms", "--rescan-interval", "100ms",
+        ])
+        let spool = harness.spool.spool
+        var kept: [JobName] = []
+        var pruned: [JobName] = []
+        for index in 0..<5 {
+            kept.append(try spool.makeFinishedJob(digits: "\(index)"))
+            pruned.append(try spool.makeFinishedJob(failure: "timeout"))
+        }
+
+        let store = try harness.store()
+        let forgotten = waitUntil(timeout: 30) {
+            pruned.allSatisfy { (try? store.result($0.string)) == nil }
+                && pruned.allSatisfy { spool.result(of: $0) == nil }
+        }
+        #expect(forgotten, "pruned jobs' records not forgotten\n\(harness.logs.suffix(2000))")
+        // Several rescans later the forgotten jobs are still not recorded again.
+        usleep(600_000)
+        for name in kept {
+            #expect(try store.result(name.string) != nil, "\(name) is in done/, record gone")
+        }
+        let rows = try store.count()
+        #expect(rows == 5, "got \(rows) rows, want the 5 kept")
+        let runs = harness.hookRuns().map(\.json).sorted()
+        let want = (kept + pruned).map(\.string).sorted()
+        #expect(runs == want, "got \(runs.count) hook runs, want one per job (\(want.count))")
+    }
 }
