@@ -37,23 +37,24 @@ enum ImageFormat: String, CaseIterable, Sendable {
         return nil
     }
 
-    /// False when the file visibly stops short: no PNG `IEND`, no JPEG end marker,
-    /// no GIF trailer, or fewer bytes than a BMP, WebP or binary PNM header declares.
+    /// False when the file visibly stops short: no PNG `IEND`, no JPEG end marker
+    /// where its structure puts it, no GIF trailer, or fewer bytes than a BMP, WebP
+    /// or binary PNM header declares.
     ///
     /// - Parameters:
     ///   - head: the first `headLength` bytes (fewer if the file is shorter).
     ///   - tail: the last `tailLength` bytes.
     ///   - size: the file's length.
-    func isComplete(head: [UInt8], tail: [UInt8], size: Int) -> Bool {
+    ///   - jpegEnd: for a JPEG, the scanner that followed every byte of it.
+    func isComplete(
+        head: [UInt8], tail: [UInt8], size: Int, jpegEnd: JPEGEndScanner
+    ) -> Bool {
         switch self {
         case .png:
             let end: [UInt8] = [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
             return tail.count >= 8 && Array(tail.suffix(8)) == end
         case .jpeg:
-            // XXX: a JPEG followed by more than a few bytes of trailing data (some
-            // cameras append a trailer) is judged cut short and refused.
-            let trimmed = Array(tail.reversed().drop { $0 == 0 || $0 == 0x0A }.reversed())
-            return trimmed.count >= 2 && Array(trimmed.suffix(2)) == [0xFF, 0xD9]
+            return jpegEnd.sawEnd
         case .gif:
             return tail.last == 0x3B
         case .bmp:

@@ -31,6 +31,7 @@ final class UploadExchange: APIExchange {
     private var pending: [UInt8] = []
     private var head: [UInt8] = []
     private var tail: [UInt8] = []
+    private var jpegEnd = JPEGEndScanner()
     private var bodyBytes = 0
     private var imageBytes = 0
     private var imageSeen = false
@@ -155,6 +156,7 @@ final class UploadExchange: APIExchange {
         tail = Array((tail + bytes.suffix(ImageFormat.tailLength)).suffix(ImageFormat.tailLength))
 
         if let writer {
+            if format == .jpeg { jpegEnd.feed(bytes) }
             try writer.write(bytes)
             return
         }
@@ -172,6 +174,7 @@ final class UploadExchange: APIExchange {
         self.format = format
         let writer = try service.spool.beginJob(tail: format.fileExtension)
         self.writer = writer
+        if format == .jpeg { pending.withUnsafeBytes { jpegEnd.feed($0) } }
         try writer.write(pending)
         pending = []
     }
@@ -191,7 +194,8 @@ final class UploadExchange: APIExchange {
                 try open()
             }
             guard let writer, let format else { preconditionFailure("open made a writer") }
-            guard format.isComplete(head: head, tail: tail, size: imageBytes) else {
+            guard format.isComplete(head: head, tail: tail, size: imageBytes, jpegEnd: jpegEnd)
+            else {
                 throw APIError(400, "truncated_image", "the \(format.rawValue) image is cut short")
             }
             let meta = JobMeta(
