@@ -47,7 +47,8 @@ let package = Package(
         .executableTarget(
             name: "ocrspool", dependencies: ["SpoolKit", "DaemonKit", "ResultStore"]),
         .executableTarget(
-            name: "ocrspool-upload", dependencies: ["HTTPKit", "SpoolKit", "DaemonKit"]),
+            name: "ocrspool-upload",
+            dependencies: ["HTTPKit", "SpoolKit", "DaemonKit", "ResultStore"]),
         .executableTarget(
             name: "ocrspool-amqp", dependencies: ["AMQPKit", "SpoolKit", "DaemonKit"]),
         .executableTarget(name: "ocrspool-bench", dependencies: ["OCRKit"]),

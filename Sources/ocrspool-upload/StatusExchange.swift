@@ -32,7 +32,7 @@ final class StatusExchange: APIExchange {
         guard let wait = waitSeconds() else {
             return respond(APIError(400, "bad_wait", "wait must be a number of seconds"))
         }
-        let state = service.spool.state(of: name)
+        let state = service.state(of: name)
         switch state {
         case .finished, .unknown:
             return respond(stateResponse(name, state, pendingStatus: 200))
@@ -41,7 +41,7 @@ final class StatusExchange: APIExchange {
         }
         // Registered before looking again, so a result landing in between wakes us.
         ticket = service.waiters.add(name, request.waker, timeout: wait)
-        if case .finished = service.spool.state(of: name) { return answer() }
+        if case .finished = service.state(of: name) { return answer() }
         return .suspend
     }
 
@@ -49,7 +49,7 @@ final class StatusExchange: APIExchange {
         if let ticket { service.waiters.remove(ticket) }
         ticket = nil
         guard let name else { return respond(.notFound("job")) }
-        return respond(stateResponse(name, service.spool.state(of: name), pendingStatus: 200))
+        return respond(stateResponse(name, service.state(of: name), pendingStatus: 200))
     }
 
     override func finish(aborted: Bool) {

@@ -1,6 +1,7 @@
 import DaemonKit
 import Foundation
 import HTTPKit
+import ResultStore
 import SpoolKit
 
 /// The daemon's settings, from its command line.
@@ -8,6 +9,8 @@ struct UploadConfig: Sendable {
     static let usage = """
         usage: ocrspool-upload [options]
           --spool DIR           the spool (default $OCRSPOOL_SPOOL, else ./spool)
+          --db FILE             the result daemon's database, read for jobs pruned
+                                from the spool (default SPOOL/results.sqlite)
           --listen ADDRESS      HOST:PORT, unix:/PATH or systemd (default 127.0.0.1:8080,
                                 or the socket systemd passed when LISTEN_FDS is set)
           --www DIR             the upload page (default $OCRSPOOL_WWW, else
@@ -27,6 +30,7 @@ struct UploadConfig: Sendable {
         """
 
     var spool: Spool
+    var databasePath: String
     var listen: ListenAddress
     var www: String
     var maxBytes: Int
@@ -42,7 +46,7 @@ struct UploadConfig: Sendable {
         let options = try Options(
             arguments,
             valued: [
-                "spool", "listen", "www", "max-bytes", "min-free", "max-queue", "max-wait",
+                "spool", "db", "listen", "www", "max-bytes", "min-free", "max-queue", "max-wait",
                 "threads", "max-connections", "max-per-ip", "idle-timeout", "allow-origin",
                 "log-level",
             ],
@@ -53,6 +57,7 @@ struct UploadConfig: Sendable {
         }
 
         spool = Spool.resolve(options.value("spool"))
+        databasePath = options.value("db") ?? ResultStore.defaultPath(for: spool)
         let environment = ProcessInfo.processInfo.environment
         if let text = options.value("listen") {
             guard let address = ListenAddress(text) else {

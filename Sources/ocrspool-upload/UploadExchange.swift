@@ -219,7 +219,7 @@ final class UploadExchange: APIExchange {
         guard wait > 0 else { return respond(stateResponse(name, .queued, pendingStatus: 202)) }
         // Registered before looking, so a result landing in between wakes us.
         ticket = service.waiters.add(name, request.waker, timeout: wait)
-        if case .finished = service.spool.state(of: name) { return answer() }
+        if case .finished = service.state(of: name) { return answer() }
         return .suspend
     }
 
@@ -227,7 +227,7 @@ final class UploadExchange: APIExchange {
         if let ticket { service.waiters.remove(ticket) }
         ticket = nil
         guard let job else { preconditionFailure("resumed before the job was made") }
-        return respond(stateResponse(job, service.spool.state(of: job), pendingStatus: 202))
+        return respond(stateResponse(job, service.state(of: job), pendingStatus: 202))
     }
 
     /// The number to verify: digits with optional separators, or nil.

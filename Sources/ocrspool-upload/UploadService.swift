@@ -16,6 +16,7 @@ final class UploadService: HTTPHandler, @unchecked Sendable {
     let metrics = Metrics()
     let waiters = ResultWaiters()
     let site: StaticSite
+    let recorded: RecordedResults
     private let incomingDepth = Mutex<(count: Int, at: ContinuousClock.Instant?)>((0, nil))
     /// The server, once started; read for its connection count.
     weak var server: HTTPServer?
@@ -25,6 +26,17 @@ final class UploadService: HTTPHandler, @unchecked Sendable {
         self.spool = config.spool
         self.logger = logger
         self.site = StaticSite(directory: config.www, logger: logger)
+        self.recorded = RecordedResults(path: config.databasePath, logger: logger)
+    }
+
+    /// Where the job stands: the spool's view, else its recorded result once
+    /// retention has pruned it from the spool.
+    func state(of name: JobName) -> JobState {
+        let state = spool.state(of: name)
+        if case .unknown = state, let result = recorded.result(of: name) {
+            return .finished(result)
+        }
+        return state
     }
 
     /// Starts watching the spool for results.

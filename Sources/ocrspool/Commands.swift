@@ -82,7 +82,7 @@ func submitCommand(_ arguments: [String]) throws -> Int32 {
 }
 
 func statusCommand(_ arguments: [String]) throws -> Int32 {
-    let (options, spool) = try parse(arguments)
+    let (options, spool) = try parse(arguments, valued: ["db"])
     let spoolReady = try existingSpool(spool)
     guard let id = options.positional.first else { return try printDepths(spoolReady) }
     guard let name = JobName(id) else {
@@ -92,7 +92,12 @@ func statusCommand(_ arguments: [String]) throws -> Int32 {
     case .finished(let result):
         print(try json(result, pretty: true))
     case .unknown:
-        throw CommandError(description: "no job \(id) in \(spoolReady.root)")
+        // Pruned from the spool by retention: the results database still has it.
+        guard let result = recordedResult(name, spool: spoolReady, database: options.value("db"))
+        else {
+            throw CommandError(description: "no job \(id) in \(spoolReady.root)")
+        }
+        print(try json(result, pretty: true))
     case let state:
         print("{\"id\":\"\(name)\",\"status\":\"\(state.label)\"}")
     }
@@ -100,8 +105,13 @@ func statusCommand(_ arguments: [String]) throws -> Int32 {
 }
 
 func statsCommand(_ arguments: [String]) throws -> Int32 {
-    let (_, spool) = try parse(arguments)
-    return try printDepths(try existingSpool(spool))
+    let (options, spool) = try parse(arguments, valued: ["db"])
+    let spoolReady = try existingSpool(spool)
+    _ = try printDepths(spoolReady)
+    for line in try resultStatsLines(spool: spoolReady, database: options.value("db")) ?? [] {
+        print(line)
+    }
+    return 0
 }
 
 func printDepths(_ spool: Spool) throws -> Int32 {

@@ -13,8 +13,9 @@ let usage = """
       init                              create the spool layout
       submit FILE... [--expect N] [--mode digits|text] [--wait] [--timeout DURATION]
                                         queue images; prints each job id (with --wait, each result)
-      status [ID]                       a job's state and result, or the queue depths
-      stats                             queue depths (and result totals when recorded)
+      status [ID] [--db FILE]           a job's state and result (from the results database
+                                        once pruned from the spool), or the queue depths
+      stats [--db FILE]                 queue depths, and result totals when recorded
       retry ID... | --failed            requeue failed jobs
       watch [--all]                     print results as they land
       up [--port N] [--workers N] [--amqp URL]

@@ -117,6 +117,29 @@ struct UploadAPITests {
         }
     }
 
+    @Test func prunedJobIsAnsweredFromTheResultsDatabase() throws {
+        let daemon = try UploadDaemon()
+        let spool = daemon.spool.spool
+        let name = try spool.submit(
+            Images.clean(), tail: "png", meta: JobMeta(source: .cli, expected: "12"))
+        try spool.finishForTest(name, digits: "12")
+        let recorder = try ChildProcess(
+            ChildProcess.product("ocrspool-result"),
+            ["--spool", spool.root, "--keep-done", "0s", "--prune-interval", "50ms"],
+            logDirectory: daemon.spool.directory.path)
+        defer { recorder.signal(SIGTERM) }
+        #expect(waitUntil(timeout: 20) { spool.result(of: name) == nil },
+                "never pruned: \(recorder.log)")
+
+        let response = try RawHTTP.request(daemon.target, "GET", "/api/image/\(name.string)")
+        #expect(response.status == 200, "got \(response.status) \(response.text), want 200")
+        #expect(response.json["digits"] as? String == "12", "got \(response.text)")
+        #expect(response.json["verified"] as? Bool == true, "got \(response.text)")
+        let unknown = try RawHTTP.request(
+            daemon.target, "GET", "/api/image/20261203T000000-aaaaaaaa.png")
+        #expect(unknown.status == 404, "got \(unknown.status), want 404 beside a database")
+    }
+
     @Test func unknownAndMalformedIdsAre404() throws {
         let daemon = try UploadDaemon()
         for path in ["/api/image/20261203T000000-aaaaaaaa.png", "/api/image/nope",
