@@ -7,7 +7,9 @@ import Synchronization
 /// Requests parked until a job's result lands in `done/` or `failed/`.
 ///
 /// Two `SpoolWatcher`s (inotify, with scans as the safety net) report result
-/// files; each report wakes the requests waiting for that job. Nothing polls.
+/// files; each report wakes the requests waiting for that job. In polling mode
+/// (no inotify) a timer looks up only the jobs someone waits for, so that a
+/// spool keeping many results costs no directory listing per tick.
 final class ResultWaiters: Sendable {
     /// A registration, to be cancelled when the request ends.
     struct Ticket: Sendable {
@@ -18,9 +20,15 @@ final class ResultWaiters: Sendable {
     private let waiting = Mutex<[JobName: [UInt64: HTTPWaker]]>([:])
     private let nextID = Atomic<UInt64>(0)
     private let watchers = Mutex<[SpoolWatcher]>([])
+    private let polling = Atomic<Bool>(false)
 
-    /// Starts watching `done/` and `failed/`.
+    /// Starts watching `done/` and `failed/`, or polling for the awaited jobs.
     func start(spool: Spool, settings: SpoolWatcher.Settings, logger: Logger) throws {
+        if settings.polling {
+            polling.store(true, ordering: .relaxed)
+            poll(spool, every: settings.pollInterval)
+            return
+        }
         for queue in [Queue.done, .failed] {
             let watcher = SpoolWatcher(
                 spool: spool, queue: queue, settings: settings, logger: logger
@@ -34,6 +42,18 @@ final class ResultWaiters: Sendable {
 
     func stop() {
         for watcher in watchers.withLock({ $0 }) { watcher.stop() }
+        polling.store(false, ordering: .relaxed)
+    }
+
+    /// Looks up the awaited jobs after `interval`, wakes those finished, and
+    /// schedules the next look until `stop`.
+    private func poll(_ spool: Spool, every interval: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + interval) { [weak self] in
+            guard let self, self.polling.load(ordering: .relaxed) else { return }
+            let awaited = self.waiting.withLock { Array($0.keys) }
+            self.wake(awaited.filter { spool.result(of: $0) != nil })
+            self.poll(spool, every: interval)
+        }
     }
 
     /// Wakes `waker` when `name`'s result lands, or after `timeout` seconds.
@@ -56,9 +76,13 @@ final class ResultWaiters: Sendable {
 
     /// Result files `NAME.json` were reported: wake whoever waits for them.
     private func landed(_ entries: [String]) {
-        let names = entries.compactMap { entry -> JobName? in
+        wake(entries.compactMap { entry -> JobName? in
             entry.hasSuffix(".json") ? JobName(String(entry.dropLast(5))) : nil
-        }
+        })
+    }
+
+    /// Wakes and forgets the requests waiting for `names`.
+    private func wake(_ names: [JobName]) {
         let wakers = waiting.withLock { waiting in
             names.flatMap { waiting.removeValue(forKey: $0)?.values.map { $0 } ?? [] }
         }

@@ -43,8 +43,6 @@ final class UploadService: HTTPHandler, @unchecked Sendable {
     func start() throws {
         var settings = SpoolWatcher.Settings()
         settings.polling = config.polling
-        // XXX: in polling mode every scan lists all of done/ and failed/; with many
-        // thousands of results kept, long polls cost a directory listing each 250 ms.
         settings.pollInterval = 0.25
         try waiters.start(spool: spool, settings: settings, logger: logger)
     }

@@ -70,8 +70,10 @@ struct UploadAPITests {
         #expect(response.json["verified"] as? Bool == true)
     }
 
-    @Test func statusLongPollIsWokenByTheResultNotByItsTimeout() throws {
-        let daemon = try UploadDaemon()
+    /// With inotify, and with `--poll` where only a timer looks for results.
+    @Test(arguments: [[String](), ["--poll"]])
+    func statusLongPollIsWokenByTheResultNotByItsTimeout(_ arguments: [String]) throws {
+        let daemon = try UploadDaemon(arguments)
         let spool = daemon.spool.spool
         let name = try spool.submit(Images.clean(), tail: "png", meta: JobMeta(source: .cli))
         let target = daemon.target
