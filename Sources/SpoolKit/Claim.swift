@@ -124,7 +124,10 @@ extension Spool {
     private func moveToProcessing(_ entry: String, from source: String, inode: ino_t) throws
         -> JobName?
     {
-        var name = JobName(entry) ?? JobName.fresh(tail: entry)
+        // A job keeps its name; a copy dropped under the name of a finished job is
+        // another job, and must not replace that job's result.
+        var name = JobName(entry).flatMap { isFinished($0) ? nil : $0 }
+            ?? JobName.fresh(tail: entry)
         for _ in 0..<3 {
             do {
                 try FileSystem.renameNoReplace(source, path(.processing, name))
@@ -143,6 +146,13 @@ extension Spool {
             return nil
         }
         return name
+    }
+
+    /// True when `done/` or `failed/` holds `name` or its result.
+    func isFinished(_ name: JobName) -> Bool {
+        [Queue.done, .failed].contains { queue in
+            FileSystem.exists(path(queue, name)) || FileSystem.exists(resultPath(queue, name))
+        }
     }
 
     /// Why an entry of `incoming/` must not be read, or nil when it may.

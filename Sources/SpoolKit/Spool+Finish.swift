@@ -14,6 +14,11 @@ extension Spool {
         precondition(claim.isOpen, "finish of a released claim")
         precondition(result.id == claim.name.string, "result for another job")
         let queue: Queue = result.status == .done ? .done : .failed
+        // A finished job of this name would lose its result to ours.
+        let target = path(queue, claim.name)
+        guard !FileSystem.exists(target) else {
+            throw SystemError("finish", paths: [path(.processing, claim.name), target], errno: EEXIST)
+        }
 
         try writeResult(result, queue: queue, name: claim.name)
         try FileSystem.renameNoReplace(path(.processing, claim.name), path(queue, claim.name))

@@ -14,11 +14,21 @@ public struct RecoveryReport: Sendable, Equatable {
     public var failed: [String] = []
     /// Stale files removed from `tmp/` and `meta/`, and stale result files.
     public var removed: [String] = []
+    /// Orphans recovery could not handle this time, each with its error; the
+    /// pass went on with the others, and the next pass tries them again.
+    public var problems: [(entry: String, error: any Error)] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         returned.isEmpty && completed.isEmpty && failed.isEmpty && removed.isEmpty
+            && problems.isEmpty
+    }
+
+    public static func == (left: RecoveryReport, right: RecoveryReport) -> Bool {
+        left.returned == right.returned && left.completed == right.completed
+            && left.failed == right.failed && left.removed == right.removed
+            && left.problems.map(\.entry) == right.problems.map(\.entry)
     }
 }
 
@@ -43,11 +53,16 @@ extension Spool {
     public func recover(maxAttempts: Int, staleAfter: Double = 3600) throws -> RecoveryReport {
         var report = RecoveryReport()
         for entry in try FileSystem.list(directory(.processing)) where JobName.isSafeFileName(entry) {
-            switch try recoverOrphan(entry, maxAttempts: maxAttempts) {
-            case .owned: break
-            case .returned: report.returned.append(entry)
-            case .completed: report.completed.append(entry)
-            case .failed: report.failed.append(entry)
+            // One entry that cannot be handled must not hold up the others.
+            do {
+                switch try recoverOrphan(entry, maxAttempts: maxAttempts) {
+                case .owned: break
+                case .returned: report.returned.append(entry)
+                case .completed: report.completed.append(entry)
+                case .failed: report.failed.append(entry)
+                }
+            } catch {
+                report.problems.append((entry, error))
             }
         }
         report.removed += try removeStale(.tmp, olderThan: staleAfter) { _ in true }
@@ -87,9 +102,16 @@ extension Spool {
         }
 
         for queue in [Queue.done, .failed] where FileSystem.exists(resultPath(queue, name)) {
-            try FileSystem.renameNoReplace(source, path(queue, name))
-            _ = Glibc.unlink(resultPath(.meta, name))
-            return .completed
+            guard FileSystem.exists(path(queue, name)) else {
+                try FileSystem.renameNoReplace(source, path(queue, name))
+                _ = Glibc.unlink(resultPath(.meta, name))
+                return .completed
+            }
+            // The finished job is whole already: this is a second file under its
+            // name (left by an older version), so it goes back as a job of its own.
+            try FileSystem.renameNoReplace(
+                source, path(.incoming, JobName.fresh(tail: dropTail(name))))
+            return .returned
         }
 
         var meta = self.meta(of: name, fallbackDate: Date(timeIntervalSince1970: locked.modificationTime))

@@ -98,10 +98,13 @@ public struct Spool: Sendable {
         let bytes = Array(try SpoolJSON.encoder().encode(meta))
         try FileSystem.writeAtomically(
             bytes, stagingIn: directory(.tmp), to: resultPath(.meta, name), replace: true)
+        // The rename must outlast a power cut before the job it describes is
+        // published, or the job would come back without its expected number.
+        try FileSystem.fsyncDirectory(directory(.meta))
     }
 
     /// The part of a name after the id, which for a drop is the name it was dropped as.
-    private func dropTail(_ name: JobName) -> String? {
+    func dropTail(_ name: JobName) -> String? {
         let text = name.string
         guard text.count > 25 else { return nil }
         return String(text.dropFirst(25))

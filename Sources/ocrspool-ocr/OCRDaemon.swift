@@ -45,8 +45,12 @@ final class OCRDaemon: @unchecked Sendable {
         var ticks = 0
         loop.run(status: statusLine()) {
             ticks += 1
-            if ticks % 5 == 0, let report = try? spool.recover(maxAttempts: settings.maxAttempts) {
-                log(report)
+            if ticks % 5 == 0 {
+                do {
+                    log(try spool.recover(maxAttempts: settings.maxAttempts))
+                } catch {
+                    logger.warning("recovery failed", ["error": error])
+                }
             }
             return statusLine()
         }
@@ -133,6 +137,9 @@ final class OCRDaemon: @unchecked Sendable {
         for name in report.returned { logger.warning("owner died, job requeued", ["job": name]) }
         for name in report.failed {
             logger.warning("job failed after killing workers", ["job": name, "code": "worker_crashed"])
+        }
+        for problem in report.problems {
+            logger.warning("cannot recover job", ["job": problem.entry, "error": problem.error])
         }
     }
 }

@@ -86,7 +86,8 @@ enum HookProcess {
         let fd = try template.withUnsafeMutableBufferPointer { buffer in
             try Syscall.retrying("mkstemp") { mkstemp(buffer.baseAddress!) }
         }
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) },
+                          as: UTF8.self)
         unlink(path)
         do {
             var written = 0

@@ -120,9 +120,11 @@ import TestKit
 
         var generator = SystemRandomNumberGenerator()
         var kills = 0
+        var daemons: [ChildProcess] = []
         let deadline = Date().addingTimeInterval(240)
         while results(spool).count < 500 && Date() < deadline {
             let daemon = try startOCR(temporary, ["--workers", "2", "--max-attempts", "20"])
+            daemons.append(daemon)
             // Kill after a random amount of progress rather than time, so a fast
             // machine is disturbed as often as a slow one: always mid-run.
             let target = results(spool).count + Int.random(in: 1...20, using: &generator)
@@ -144,6 +146,32 @@ import TestKit
         #expect(all.allSatisfy { $0.status == .done }, "failed: \(all.filter { $0.status == .failed })")
         #expect(temporary.entries(.incoming).isEmpty && temporary.entries(.processing).isEmpty)
         #expect(kills >= 5, "got only \(kills) kills: the run was not disturbed")
+        // A job read again after it finished would overwrite its own result
+        // unseen: the daemons' one line per finished job tells.
+        let finished = daemons.flatMap { $0.log.split(separator: "\n") }
+            .filter { $0.contains(" job done ") }
+            .compactMap { $0.split(separator: " ").first { $0.hasPrefix("job=") } }
+        let twice = Dictionary(grouping: finished, by: { $0 }).filter { $0.value.count > 1 }
+        #expect(twice.isEmpty, "finished twice: \(twice.keys.prefix(5))")
+    }
+
+    @Test func aCopyDroppedUnderAFinishedJobsNameIsReadAsAJobOfItsOwn() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let daemon = try startOCR(temporary, ["--workers", "1"])
+        let clean = try TestFixtures.cleanDigits()
+        try temporary.drop(try TestFixtures.bytes(clean[0].file), as: "first.png")
+        #expect(waitUntil(timeout: 20) { results(spool).count == 1 }, "log:\n\(daemon.log)")
+        let first = try #require(results(spool).first)
+
+        try temporary.drop(try TestFixtures.bytes(clean[1].file), as: first.id)
+        #expect(waitUntil(timeout: 20) { results(spool).count == 2 }, "log:\n\(daemon.log)")
+        let again = try #require(JobName(first.id))
+        #expect(spool.result(of: again)?.digits == clean[0].digits, "first result replaced")
+        #expect(Set(results(spool).map(\.digits)) == [clean[0].digits, clean[1].digits])
+        try stopCleanly(daemon)
+        let restarted = try startOCR(temporary, ["--workers", "1"])
+        try stopCleanly(restarted)
     }
 
     @Test func twoDaemonsShareOneSpoolAndEachJobIsReadOnce() throws {

@@ -193,6 +193,41 @@ import TestKit
                 id: name.string, status: .done, source: .cli, submittedAt: Date(), attempts: 1))
         }
         #expect(FileManager.default.contents(atPath: spool.path(.done, name)) == Data("other".utf8))
+        #expect(!FileManager.default.fileExists(atPath: spool.resultPath(.done, name)),
+                "a result was written beside an image that is not this job's")
+    }
+
+    @Test func aCopyDroppedUnderAFinishedJobsNameIsAJobOfItsOwn() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let first = try finishedJob(spool, digits: "111")
+        try temporary.drop(image, as: first.string)
+
+        guard case .claimed(let claim) = try spool.claim(first.string) else {
+            Issue.record("the copy was not claimed")
+            return
+        }
+        #expect(claim.name != first, "got the finished job's name \(first) for its copy")
+        try spool.finish(claim, result: JobResult(
+            id: claim.name.string, status: .done, digits: "222", source: .drop,
+            submittedAt: Date(), attempts: 1))
+        #expect(spool.result(of: first)?.digits == "111", "the first job's result was replaced")
+        #expect(spool.result(of: claim.name)?.digits == "222")
+    }
+
+    @Test func orphanUnderAFinishedJobsNameGoesBackAsAJobOfItsOwn() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let first = try finishedJob(spool, digits: "111")
+        // What an earlier version left: a second file of that name, owner dead.
+        FileManager.default.createFile(atPath: spool.path(.processing, first), contents: Data(image))
+
+        let report = try spool.recover(maxAttempts: 3)
+        #expect(report.returned == [first.string], "got \(report)")
+        #expect(report.problems.isEmpty, "got \(report.problems)")
+        let requeued = temporary.entries(.incoming)
+        #expect(requeued.count == 1 && requeued.first != first.string, "got \(requeued)")
+        #expect(spool.result(of: first)?.digits == "111", "the first job's result was touched")
     }
 
     // Rule 7: nothing outside the spool is touched.
@@ -250,6 +285,18 @@ import TestKit
         #expect(spool.meta(of: name).source == .http)
         let again = try spool.retry(name)
         #expect(!again, "a queued job was retried again")
+    }
+
+    /// A job submitted, claimed and finished as done with `digits`.
+    private func finishedJob(_ spool: Spool, digits: String) throws -> JobName {
+        let name = try spool.submit(image, tail: "png", meta: JobMeta(source: .cli))
+        guard case .claimed(let claim) = try spool.claim(name.string) else {
+            throw CocoaError(.fileLocking)
+        }
+        try spool.finish(claim, result: JobResult(
+            id: name.string, status: .done, digits: digits, source: .cli, submittedAt: Date(),
+            attempts: 1))
+        return name
     }
 }
 
