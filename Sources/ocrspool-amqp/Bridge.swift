@@ -139,18 +139,25 @@ final class Bridge: @unchecked Sendable {
     }
 
     /// Connects, serves and reconnects until a stop is requested.
+    ///
+    /// The wait before reconnecting doubles from 0.5 s to 30 s, and starts over
+    /// only after a connection that held for 30 s: one that breaks soon after it
+    /// opens (a spool that cannot take a message, a cancelled consumer) must not
+    /// reconnect twice a second for as long as the trouble lasts.
     private func runConnections() {
         var backoff = 0.5
         while !isStopping {
+            var openedAt: ContinuousClock.Instant?
             do {
                 let connection = try connect()
                 self.connection = connection
                 connected.store(true, ordering: .releasing)
-                backoff = 0.5
+                openedAt = .now
                 try serve(connection)
                 try windDown(connection)
                 connection.close()
             } catch {
+                if let openedAt, ContinuousClock.now - openedAt >= .seconds(30) { backoff = 0.5 }
                 logger.warning("broker connection lost", [
                     "url": settings.url, "error": error, "retry_in": "\(backoff)s",
                 ])

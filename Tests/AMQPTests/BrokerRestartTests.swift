@@ -73,3 +73,35 @@ struct BrokerRestartTests {
             + " (\(answers.count - answered.count) duplicates)")
     }
 }
+
+/// A connection that breaks soon after it opens is not reopened in a tight loop.
+struct ReconnectBackoffTests {
+    @Test func aMessageTheSpoolCannotTakeIsRetriedWithAGrowingWait() throws {
+        let broker = try RabbitMQ.shared()
+        let spool = try TemporarySpool("amqp-backoff")
+        let ingest = AMQPTestSupport.uniqueQueue("backoff-in")
+        let bridge = try AMQPTestSupport.bridge(
+            spool: spool, url: broker.url,
+            ["--ingest-queue", ingest, "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
+        defer { AMQPTestSupport.stop(bridge) }
+        #expect(waitUntil(timeout: 30) { bridge.log.contains("connected to broker") })
+
+        // tmp/ replaced by a file: every job the bridge stages fails, so every
+        // delivery of the message breaks the connection.
+        let staging = spool.spool.directory(.tmp)
+        try FileManager.default.removeItem(atPath: staging)
+        FileManager.default.createFile(atPath: staging, contents: Data())
+        let client = try TestClient(broker.url)
+        try client.publish([(Array("image".utf8), AMQPProperties())], to: ingest)
+        Thread.sleep(forTimeInterval: 9)
+        let losses = bridge.log.components(separatedBy: "broker connection lost").count - 1
+        // Waits of 0.5, 1, 2 and 4 s fit about 4 losses in 9 s; without the
+        // doubling it would be about 15.
+        #expect((2...6).contains(losses), "got \(losses) reconnects in 9 s\n\(bridge.log)")
+
+        try FileManager.default.removeItem(atPath: staging)
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        #expect(waitUntil(timeout: 30) { !spool.entries(.incoming).isEmpty },
+                "the message never became a job once the spool could take it")
+    }
+}
