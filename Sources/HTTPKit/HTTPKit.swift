@@ -20,8 +20,9 @@ import CMicroHTTPD
 ///
 /// Known limits:
 /// - No TLS: the server sits behind nginx or on a Unix socket.
-/// - libmicrohttpd's idle timeout restarts on every byte, so a client trickling
-///   bytes holds its connection; the connection limit bounds the harm.
+/// - libmicrohttpd's idle timeout restarts on every byte; a body is cut off at
+///   `Settings.bodyTimeout`, but a head trickled a byte at a time is bounded
+///   only by the connection memory and the connection limit.
 /// - The connection limit is shared out between the pool's threads, so with
 ///   several threads it is approximate; clients beyond it wait in the backlog.
 public enum HTTPKit {

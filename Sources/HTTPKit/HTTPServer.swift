@@ -22,6 +22,9 @@ public final class HTTPServer: @unchecked Sendable {
         public var perAddressLimit = 0
         /// Seconds a connection may stay silent before it is closed.
         public var idleTimeout = 30
+        /// Seconds from the head to the end of a request's body; a body still
+        /// arriving then is cut off with its connection.
+        public var bodyTimeout = 120
         /// Bytes of buffer per connection (`.CONNECTION_MEMORY_LIMIT`).
         public var connectionMemory = 64 * 1024
         /// Body bytes read and dropped after an early response before the

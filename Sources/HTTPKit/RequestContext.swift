@@ -11,14 +11,19 @@ final class RequestContext {
     let request: HTTPRequest
     let exchange: any HTTPExchange
     private let discardLimit: Int
+    private let bodyDeadline: ContinuousClock.Instant
     private var phase = Phase.reading
     private var pending: HTTPResponse?
     private var discarded = 0
 
-    init(request: HTTPRequest, exchange: any HTTPExchange, discardLimit: Int) {
+    init(
+        request: HTTPRequest, exchange: any HTTPExchange, discardLimit: Int,
+        bodyTimeout: Duration
+    ) {
         self.request = request
         self.exchange = exchange
         self.discardLimit = discardLimit
+        self.bodyDeadline = .now + bodyTimeout
     }
 
     /// The head is in.
@@ -26,8 +31,11 @@ final class RequestContext {
         apply(exchange.handle(.start))
     }
 
-    /// A chunk of body; dropped once a response is decided.
+    /// A chunk of body; dropped once a response is decided. A body still
+    /// arriving at its deadline closes the connection: the idle timeout alone
+    /// would let a client trickling a byte at a time hold it for ever.
     func body(_ bytes: UnsafeRawBufferPointer) -> MHD_Result {
+        guard ContinuousClock.now < bodyDeadline else { return .NO }
         guard phase == .reading, pending == nil else {
             discarded += bytes.count
             return discarded > discardLimit ? .NO : .YES
@@ -116,7 +124,8 @@ let accessTrampoline: MHD_AccessHandlerCallback = {
         waker: HTTPWaker())
     let context = RequestContext(
         request: request, exchange: server.handler.exchange(for: request),
-        discardLimit: server.settings.discardLimit)
+        discardLimit: server.settings.discardLimit,
+        bodyTimeout: .seconds(server.settings.bodyTimeout))
     slot.pointee = Unmanaged.passRetained(context).toOpaque()
     server.register(context)
     return context.start()

@@ -24,6 +24,7 @@ struct UploadConfig: Sendable {
                                 threads (default 1024)
           --max-per-ip N        connections per client address, 0 = no limit (default 0)
           --idle-timeout DUR    close connections silent this long (default 30s)
+          --body-timeout DUR    cut off a request whose body takes longer (default 120s)
           --allow-origin URL    an origin allowed cross-origin requests (repeatable)
           --poll                watch the spool by scanning only (no inotify)
           --log-level LEVEL     debug, info, notice, warning or error (default info)
@@ -47,7 +48,8 @@ struct UploadConfig: Sendable {
             arguments,
             valued: [
                 "spool", "db", "listen", "www", "max-bytes", "min-free", "max-queue", "max-wait",
-                "threads", "max-connections", "max-per-ip", "idle-timeout", "allow-origin",
+                "threads", "max-connections", "max-per-ip", "idle-timeout", "body-timeout",
+                "allow-origin",
                 "log-level",
             ],
             flags: ["poll", "help"])
@@ -90,6 +92,7 @@ struct UploadConfig: Sendable {
             "max-connections", default: 1024, in: 1...1_000_000)
         server.perAddressLimit = try options.integer("max-per-ip", default: 0, in: 0...1_000_000)
         server.idleTimeout = max(1, Int(try options.duration("idle-timeout", default: 30)))
+        server.bodyTimeout = max(1, Int(try options.duration("body-timeout", default: 120)))
         server.discardLimit = maxBytes + (1 << 20)
     }
 

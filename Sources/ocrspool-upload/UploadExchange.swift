@@ -136,6 +136,8 @@ final class UploadExchange: APIExchange {
             }
             try image(bytes)
         case "expected", "mode":
+            // A form field replaces the same field given in the query string.
+            if part.offset == 0 { fields[part.field] = [] }
             fields[part.field, default: []] += bytes
             guard fields[part.field, default: []].count <= UploadExchange.fieldLimit else {
                 throw APIError(400, "field_too_long", "\(part.field) is too long")

@@ -132,9 +132,17 @@ struct BadInputTests {
     @Test func eachBadRequestGetsItsStatusAndLeavesTheSpoolAsItWas() throws {
         let daemon = try UploadDaemon()
         try daemon.spool.drop(Images.clean(), as: "already-there.png")
+        // Results planted where the path-like ids lead if they were joined to
+        // done/ unchecked: none of them may be served.
+        let root = daemon.spool.spool.root
+        let bait = Data(#"{"id":"x","status":"done","text":"planted"}"#.utf8)
+        for path in ["\(root)/x.json", "\(root)/incoming/x.png.json"] {
+            try bait.write(to: URL(fileURLWithPath: path))
+        }
         for item in try BadInputTests.cases() {
             let before = daemon.snapshot()
             let response = try item.send(daemon.target)
+            #expect(!response.text.contains("planted"), "\(item): served \(response.text)")
             #expect(
                 response.status == item.status,
                 "\(item): got \(response.status) \(response.text), want \(item.status)")

@@ -45,6 +45,20 @@ struct UploadAPITests {
         #expect(daemon.spool.spool.meta(of: name).expected == "3233")
     }
 
+    @Test func formFieldReplacesTheSameFieldInTheQuery() throws {
+        let daemon = try UploadDaemon()
+        let response = try RawHTTP.postForm(
+            daemon.target, "/api/image/process?expected=12&mode=text",
+            fields: [("expected", "34"), ("mode", "digits")],
+            files: [("imageData", "meter.png", try Images.clean())])
+
+        #expect(response.status == 202, "got \(response.status) \(response.text), want 202")
+        let id = try #require(response.json["id"] as? String)
+        let meta = daemon.spool.spool.meta(of: try #require(JobName(id)))
+        #expect(meta.expected == "34", "got expected \(meta.expected ?? "none"), want 34")
+        #expect(meta.mode == "digits", "got mode \(meta.mode ?? "none"), want digits")
+    }
+
     @Test func uploadWithWaitAnswers200WithTheResultWhenTheJobFinishes() throws {
         let daemon = try UploadDaemon()
         let image = try Images.clean()
@@ -283,6 +297,32 @@ struct UploadAPITests {
         let elapsed = Date().timeIntervalSince(started)
         #expect(bytes.isEmpty, "an idle client got \(bytes.count) bytes, want a plain close")
         #expect(elapsed < 8, "closed after \(elapsed)s, want about the 1s idle timeout")
+    }
+
+    @Test func bodyTrickledPastTheBodyTimeoutIsCutOffAndLeavesNothing() throws {
+        let daemon = try UploadDaemon(["--body-timeout", "2s", "--idle-timeout", "5s"])
+        let fd = try RawHTTP.connect(daemon.target, timeout: 10)
+        defer { close(fd) }
+        let png = Array(try Images.clean().prefix(64))
+        let head = "POST /api/image/process HTTP/1.1\r\nHost: localhost\r\n"
+            + "Content-Type: image/png\r\nContent-Length: 100000\r\n\r\n"
+        try RawHTTP.send(fd, Array(head.utf8) + png)
+
+        // A byte every quarter second never trips the 5 s idle timeout.
+        let started = Date()
+        var cutOffAfter: Double?
+        for _ in 0..<48 {
+            Thread.sleep(forTimeInterval: 0.25)
+            if (try? RawHTTP.send(fd, [0x41])) == nil {
+                cutOffAfter = Date().timeIntervalSince(started)
+                break
+            }
+        }
+        let elapsed = try #require(cutOffAfter, "a trickling body held its connection for 12 s")
+        #expect(elapsed < 8, "cut off after \(elapsed)s, want about the 2 s body timeout")
+        #expect(waitUntil(timeout: 5) { daemon.spool.entries(.tmp).isEmpty },
+                "tmp/ holds \(daemon.spool.entries(.tmp)) after the cut-off")
+        #expect(daemon.spool.entries(.incoming).isEmpty)
     }
 
     @Test func connectionLimitHoldsExtraClientsBackUntilSlotsFree() throws {
