@@ -89,13 +89,19 @@ extension Spool {
         meta.correlationID = result.correlationID
         meta.replyTo = result.replyTo
         try writeMeta(meta, for: name)
+
+        // The old result goes before the image moves: a worker claiming the image
+        // the instant it reaches incoming/ must not find it finished. A crash
+        // between the two leaves the image in failed/ with its meta and no
+        // result, which recovery takes for an interrupted retry and requeues.
+        try? FileSystem.unlink(resultPath(.failed, name))
         do {
             try FileSystem.renameNoReplace(path(.failed, name), path(.incoming, name))
         } catch let error as SystemError where error.isNotFound {
-            return false
+            // Recovery may have finished the move for us.
+            return FileSystem.exists(path(.incoming, name))
+                || FileSystem.exists(path(.processing, name))
         }
-        // A crash here leaves a stale result file that recovery removes.
-        try? FileSystem.unlink(resultPath(.failed, name))
         return true
     }
 

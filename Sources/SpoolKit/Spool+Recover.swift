@@ -14,6 +14,8 @@ public struct RecoveryReport: Sendable, Equatable {
     public var failed: [String] = []
     /// Stale files removed from `tmp/` and `meta/`, and stale result files.
     public var removed: [String] = []
+    /// Failed jobs whose retry was interrupted, put back into `incoming/`.
+    public var retried: [String] = []
     /// Orphans recovery could not handle this time, each with its error; the
     /// pass went on with the others, and the next pass tries them again.
     public var problems: [(entry: String, error: any Error)] = []
@@ -22,12 +24,13 @@ public struct RecoveryReport: Sendable, Equatable {
 
     public var isEmpty: Bool {
         returned.isEmpty && completed.isEmpty && failed.isEmpty && removed.isEmpty
-            && problems.isEmpty
+            && retried.isEmpty && problems.isEmpty
     }
 
     public static func == (left: RecoveryReport, right: RecoveryReport) -> Bool {
         left.returned == right.returned && left.completed == right.completed
             && left.failed == right.failed && left.removed == right.removed
+            && left.retried == right.retried
             && left.problems.map(\.entry) == right.problems.map(\.entry)
     }
 }
@@ -65,6 +68,7 @@ extension Spool {
                 report.problems.append((entry, error))
             }
         }
+        report.retried += try requeueInterruptedRetries()
         report.removed += try removeStale(.tmp, olderThan: staleAfter) { _ in true }
         report.removed += try removeStale(.meta, olderThan: staleAfter) { entry in
             guard let name = JobName(String(entry.dropLast(5))) else { return true }
@@ -148,19 +152,42 @@ extension Spool {
         return removed
     }
 
-    /// Removes result files left in `failed/` by a retry that crashed after moving
-    /// the image back to `incoming/` or on to `processing/`.
+    /// Removes result files left in `failed/` by a retry of an older version that
+    /// crashed after moving the image back to `incoming/`.
+    ///
+    /// A result beside an image in `processing/` is left alone: it is the commit
+    /// record of a worker finishing that job right now, or of one that died,
+    /// which `recoverOrphan` completes.
     private func removeStaleResults() throws -> [String] {
         var removed: [String] = []
         for entry in try FileSystem.list(directory(.failed)) where entry.hasSuffix(".json") {
             guard let name = JobName(String(entry.dropLast(5))) else { continue }
-            let requeued = FileSystem.exists(path(.incoming, name))
-                || FileSystem.exists(path(.processing, name))
-            guard requeued, !FileSystem.exists(path(.failed, name)) else { continue }
+            guard FileSystem.exists(path(.incoming, name)), !FileSystem.exists(path(.failed, name))
+            else { continue }
             if (try? FileSystem.unlink(resultPath(.failed, name))) != nil {
                 removed.append("failed/\(entry)")
             }
         }
         return removed
+    }
+
+    /// Moves back to `incoming/` the images a retry left in `failed/` when it died
+    /// between removing their result and moving them: an image in `failed/` with
+    /// its meta written and no result. (An image kept by retention has no meta.)
+    private func requeueInterruptedRetries() throws -> [String] {
+        var requeued: [String] = []
+        for entry in try FileSystem.list(directory(.failed)) where !entry.hasSuffix(".json") {
+            guard let name = JobName(entry),
+                !FileSystem.exists(resultPath(.failed, name)),
+                FileSystem.exists(resultPath(.meta, name))
+            else { continue }
+            do {
+                try FileSystem.renameNoReplace(path(.failed, name), path(.incoming, name))
+                requeued.append(entry)
+            } catch let error as SystemError where error.isNotFound || error.isAlreadyExists {
+                continue
+            }
+        }
+        return requeued
     }
 }

@@ -37,6 +37,9 @@ extension Spool {
                 return false
             }
         }
+        // A meta file left by a finish that died after its move goes first: a
+        // kept image with meta and no result would look like an interrupted retry.
+        _ = Glibc.unlink(resultPath(.meta, name))
         do {
             try FileSystem.unlink(resultPath(queue, name))
         } catch let error as SystemError where error.isNotFound {

@@ -133,8 +133,10 @@ final class OCRDaemon: @unchecked Sendable {
         logger.notice("spool recovered", [
             "returned": report.returned.count, "completed": report.completed.count,
             "failed": report.failed.count, "removed": report.removed.count,
+            "retried": report.retried.count,
         ])
         for name in report.returned { logger.warning("owner died, job requeued", ["job": name]) }
+        for name in report.retried { logger.notice("interrupted retry requeued", ["job": name]) }
         for name in report.failed {
             logger.warning("job failed after killing workers", ["job": name, "code": "worker_crashed"])
         }

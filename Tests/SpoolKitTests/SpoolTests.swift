@@ -287,6 +287,70 @@ import TestKit
         #expect(!again, "a queued job was retried again")
     }
 
+    @Test func retryInterruptedAfterRemovingTheResultIsRequeuedByRecovery() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let name = try failedJob(spool, expected: "12")
+        // What a retry leaves when it dies between its two steps.
+        try spool.writeMeta(JobMeta(source: .http, expected: "12"), for: name)
+        try FileSystem.unlink(spool.resultPath(.failed, name))
+
+        let report = try spool.recover(maxAttempts: 3)
+        #expect(report.retried == [name.string], "got \(report)")
+        #expect(temporary.entries(.incoming) == [name.string])
+        guard case .claimed(let claim) = try spool.claim(name.string) else {
+            Issue.record("claim failed")
+            return
+        }
+        #expect(claim.name == name, "got \(claim.name), want the job's own name")
+        #expect(claim.meta.expected == "12")
+        claim.close()
+    }
+
+    @Test func resultOfAJobBeingFinishedSurvivesARecoveryPass() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let name = try spool.submit(image, tail: "png", meta: JobMeta(source: .cli))
+        guard case .claimed(let claim) = try spool.claim(name.string) else {
+            Issue.record("claim failed")
+            return
+        }
+        // The worker has written its commit record and not yet moved the image.
+        let result = JobResult.failure(
+            name, meta: claim.meta, code: "corrupt_image", message: "x", attempts: 1)
+        try spool.writeResult(result, queue: .failed, name: name)
+
+        _ = try spool.recover(maxAttempts: 3)
+        #expect(FileSystem.exists(spool.resultPath(.failed, name)), "recovery removed the result")
+        try spool.finish(claim, result: result)
+        #expect(spool.result(of: name)?.error?.code == "corrupt_image")
+    }
+
+    @Test func imageKeptByRetentionIsNeverTakenForAnInterruptedRetry() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let name = try failedJob(spool, expected: "12")
+        // A meta file left behind by a finish that died after moving the image.
+        try spool.writeMeta(JobMeta(source: .http, expected: "12"), for: name)
+
+        #expect(try spool.pruneFinished(name, from: .failed, keepImage: true))
+        let report = try spool.recover(maxAttempts: 3)
+        #expect(report.retried.isEmpty, "got \(report)")
+        #expect(temporary.entries(.failed) == [name.string])
+        #expect(temporary.entries(.incoming).isEmpty)
+    }
+
+    /// A job submitted with `expected`, claimed and finished as failed.
+    private func failedJob(_ spool: Spool, expected: String) throws -> JobName {
+        let name = try spool.submit(image, tail: "png", meta: JobMeta(source: .http, expected: expected))
+        guard case .claimed(let claim) = try spool.claim(name.string) else {
+            throw CocoaError(.fileLocking)
+        }
+        try spool.finish(claim, result: JobResult.failure(
+            name, meta: claim.meta, code: "timeout", message: "slow", attempts: 1))
+        return name
+    }
+
     /// A job submitted, claimed and finished as done with `digits`.
     private func finishedJob(_ spool: Spool, digits: String) throws -> JobName {
         let name = try spool.submit(image, tail: "png", meta: JobMeta(source: .cli))
