@@ -63,6 +63,15 @@ public enum ClaimOutcome {
 }
 
 extension Spool {
+    /// Renames the entries of `incoming/` whose names are not UTF-8 to names that
+    /// are (bad bytes become `_`), so that they can be claimed like any drop;
+    /// names still being written (`.x`, `*.part`, …) are left to their writers.
+    ///
+    /// - Returns: the new names.
+    public func renameUndecodableEntries() throws -> [String] {
+        try FileSystem.renameUndecodable(in: directory(.incoming), skip: JobName.isInProgress)
+    }
+
     /// Tries to take ownership of `incoming/entry`.
     ///
     /// The entry is opened (never following a symlink), locked, then renamed into

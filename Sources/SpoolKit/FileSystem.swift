@@ -157,6 +157,55 @@ enum FileSystem {
         return names
     }
 
+    /// Renames the entries of `directory` whose names are not UTF-8, which no
+    /// Swift string can name, to names that are: each byte that does not decode
+    /// becomes `_`, and `_` goes in front while the name is taken. Entries for
+    /// which `skip` holds (decoded) are left alone.
+    ///
+    /// - Returns: the new names.
+    static func renameUndecodable(
+        in directory: String, skip: (String) -> Bool
+    ) throws -> [String] {
+        guard let stream = opendir(directory) else {
+            throw SystemError("opendir", paths: [directory], errno: errno)
+        }
+        var undecodable: [[CChar]] = []
+        while let entry = readdir(stream) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.bindMemory(to: CChar.self).prefix { $0 != 0 })
+            }
+            if String(validatingCString: bytes + [0]) == nil { undecodable.append(bytes) }
+        }
+        closedir(stream)
+
+        var renamed: [String] = []
+        for bytes in undecodable {
+            let decoded = String(decoding: bytes.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                .replacingOccurrences(of: "\u{FFFD}", with: "_")
+            guard !skip(decoded) else { continue }
+            let from = Array(directory.utf8CString.dropLast()) + [CChar(UInt8(ascii: "/"))]
+                + bytes + [0]
+            var name = decoded
+            attempts: while true {
+                let to = "\(directory)/\(name)"
+                if ocrspool_rename_noreplace(from, to) == 0 {
+                    renamed.append(name)
+                    break
+                }
+                switch errno {
+                case EINTR: continue
+                case EEXIST: name = "_" + name
+                // Another process renamed it or took it first.
+                case ENOENT: break attempts
+                default:
+                    throw SystemError(
+                        "rename", paths: ["\(directory)/\(decoded)", to], errno: errno)
+                }
+            }
+        }
+        return renamed
+    }
+
     /// True when the path exists (as any kind of entry).
     static func exists(_ path: String) -> Bool {
         var info = stat()

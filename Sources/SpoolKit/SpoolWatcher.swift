@@ -126,6 +126,11 @@ public final class SpoolWatcher: @unchecked Sendable {
             return
         }
         guard !event.name.isEmpty, !JobName.isInProgress(event.name) else { return }
+        // A name that is not UTF-8 cannot be opened as reported; the scan renames it.
+        if event.name.contains("\u{FFFD}") {
+            scan()
+            return
+        }
         let created = event.mask & UInt32(IN_CREATE) != 0
         if created {
             // A new regular file is reported when closed; anything else (a symlink,
@@ -141,6 +146,7 @@ public final class SpoolWatcher: @unchecked Sendable {
         guard !stopped, queue != .processing else { return }
         let names: [String]
         do {
+            if queue == .incoming { _ = try spool.renameUndecodableEntries() }
             names = try FileSystem.list(spool.directory(queue))
         } catch {
             logger?.warning("scan failed", ["queue": queue.rawValue, "error": error])

@@ -201,6 +201,29 @@ import TestKit
         try stopCleanly(daemon)
     }
 
+    @Test func fileCopiedInUnderANameThatIsNotUTF8IsReadUnderACleanName() throws {
+        let temporary = try TemporarySpool()
+        let daemon = try startOCR(temporary, ["--workers", "1"])
+        let clean = try #require(try TestFixtures.cleanDigits().first)
+        // Written in place, as cp does, under "meter\xff.png".
+        let path = Array(temporary.spool.directory(.incoming).utf8CString.dropLast())
+            + Array("/meter".utf8CString.dropLast()) + [CChar(bitPattern: 0xff)]
+            + Array(".png".utf8CString)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        try #require(fd >= 0, "open: errno \(errno)")
+        let bytes = try TestFixtures.bytes(clean.file)
+        #expect(bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count)
+        close(fd)
+
+        #expect(waitUntil(timeout: 60) { !results(temporary.spool).isEmpty },
+                "no result; incoming: \(temporary.entries(.incoming)); log:\n\(daemon.log)")
+        let result = results(temporary.spool).first
+        #expect(result?.originalName == "meter_.png", "got \(String(describing: result))")
+        #expect(result?.digits == clean.digits)
+        #expect(temporary.entries(.incoming).isEmpty, "left: \(temporary.entries(.incoming))")
+        try stopCleanly(daemon)
+    }
+
     // MARK: helpers
 
     private func startOCR(_ temporary: TemporarySpool, _ arguments: [String]) throws -> ChildProcess {

@@ -230,6 +230,28 @@ import TestKit
         #expect(spool.result(of: first)?.digits == "111", "the first job's result was touched")
     }
 
+    @Test func entriesNamedInBytesThatAreNotUTF8AreRenamedSoTheyCanBeClaimed() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let incoming = Array(spool.directory(.incoming).utf8CString.dropLast())
+        for name in [Array("/a".utf8CString.dropLast()), Array("/.b".utf8CString.dropLast())] {
+            let path = incoming + name + [CChar(bitPattern: 0xfe)] + Array(".png".utf8CString)
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            try #require(fd >= 0, "open: errno \(errno)")
+            close(fd)
+        }
+        try temporary.drop(image, as: "a_.png")
+
+        #expect(try spool.renameUndecodableEntries() == ["_a_.png"])
+        guard case .claimed(let claim) = try spool.claim("_a_.png") else {
+            Issue.record("claim of the renamed entry failed")
+            return
+        }
+        claim.close()
+        // The hidden one is still being written: its writer will rename it.
+        #expect(temporary.entries(.incoming).filter { $0.hasPrefix(".b") }.count == 1)
+    }
+
     // Rule 7: nothing outside the spool is touched.
     @Test(arguments: ["symlink", "fifo", "directory", "hardlink", "socket"])
     func nonRegularEntriesAreRefusedNeverFollowed(kind: String) throws {
