@@ -198,6 +198,11 @@ import TestKit
         try temporary.drop(try TestFixtures.bytes(clean.file), as: "polled.png")
         #expect(waitUntil(timeout: 20) { results(temporary.spool).count == 1 }, "log:\n\(daemon.log)")
         #expect(results(temporary.spool).first?.digits == clean.digits)
+        let descriptors = "/proc/\(daemon.process.processIdentifier)/fd"
+        let targets = try FileManager.default.contentsOfDirectory(atPath: descriptors)
+            .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\($0)") }
+        #expect(!targets.isEmpty, "no descriptors read from \(descriptors)")
+        #expect(!targets.contains("anon_inode:inotify"), "--poll holds an inotify instance: \(targets)")
         try stopCleanly(daemon)
     }
 

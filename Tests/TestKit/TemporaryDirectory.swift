@@ -30,11 +30,18 @@ public final class TemporarySpool: @unchecked Sendable {
         try spool.create()
     }
 
-    /// Copies `bytes` straight into `incoming/name`, as a person with `cp` would.
+    /// Writes `bytes` straight into `incoming/name`, in place, as `cp` does: the
+    /// file exists, empty then growing, before its writer closes it.
     public func drop(_ bytes: [UInt8], as name: String) throws {
         let path = "\(spool.directory(.incoming))/\(name)"
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw CocoaError(.fileWriteUnknown)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            guard written > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            offset += written
         }
     }
 
