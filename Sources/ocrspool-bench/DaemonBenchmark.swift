@@ -17,14 +17,13 @@ struct DaemonBenchmark {
         print("images: \(images.count) in \(set.directory), workers/threads: \(threads)")
 
         let (daemonRate, daemonCorrect) = try timeDaemon(images, workers: threads)
-        let sample = Array(images.prefix(60))
         let (references, programSeconds) = try ParallelRun.map(
-            sample, threads: threads, label: "tesseract x\(threads)", makeWorker: {},
+            images, threads: threads, label: "tesseract x\(threads)", makeWorker: {},
             job: { _, image in
                 ReferenceTesseract.read(image.path).map { Reading.digitGroups(in: $0).joined() }
             })
-        let programRate = Double(sample.count) / programSeconds
-        let programCorrect = zip(sample, references).filter { $0.0.expected == $0.1 }.count
+        let programRate = Double(images.count) / programSeconds
+        let programCorrect = zip(images, references).filter { $0.0.expected == $0.1 }.count
         let (_, bareSeconds) = try ParallelRun.map(
             images, threads: threads, label: "bare C API", makeWorker: { try OCREngine() },
             job: { engine, image in _ = try? engine.bareRead(image.bytes) })
@@ -41,7 +40,7 @@ struct DaemonBenchmark {
         }
         line("ocrspool-ocr daemon, \(threads) workers", daemonRate, daemonCorrect, of: images.count)
         line("tesseract program, \(threads) in parallel", programRate, programCorrect,
-             of: sample.count)
+             of: images.count)
         line("bare C API ceiling, \(threads) threads (no accuracy)", bareRate, nil, of: 0)
         print(String(format: "ratio daemon / tesseract program: %.1fx", daemonRate / programRate))
         print(String(format: "ratio daemon / bare C API: %.2f", daemonRate / bareRate))

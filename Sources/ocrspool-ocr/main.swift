@@ -10,7 +10,8 @@ import SpoolKit
 let usage = """
     usage: ocrspool-ocr [--spool DIR] [--workers N] [--mode digits|text] [--timeout DURATION]
                         [--max-pixels N] [--max-bytes SIZE] [--max-attempts N] [--poll]
-                        [--rescan DURATION] [--settle DURATION] [--log-level LEVEL]
+                        [--poll-interval DURATION] [--rescan DURATION] [--settle DURATION]
+                        [--log-level LEVEL]
     """
 
 /// libgomp reads OMP_THREAD_LIMIT when the library loads, before any Swift code
