@@ -18,7 +18,7 @@ let usage = """
       stats [--db FILE]                 queue depths, and result totals when recorded
       retry ID... | --failed            requeue failed jobs
       watch [--all]                     print results as they land
-      up [--port N] [--workers N] [--amqp URL]
+      up [--port N | --listen ADDRESS] [--workers N] [--amqp URL] [--poll]
                                         run the daemons in the foreground until Ctrl-C
 
     The spool is --spool DIR, else $OCRSPOOL_SPOOL, else ./spool.
