@@ -190,6 +190,10 @@ extension Spool {
             _ = Glibc.unlink(resultPath(.failed, name))
             return .gone
         }
+        // The entry's new name differs from its old one, so recovery could not
+        // tell a move lost in a power cut from a new drop: make the move durable.
+        try FileSystem.fsyncDirectory(directory(.failed))
+        try FileSystem.fsyncDirectory(directory(.incoming))
         return .refused(name, reason: reason)
     }
 }

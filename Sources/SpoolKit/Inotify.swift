@@ -96,7 +96,11 @@ final class InotifyHub: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, -1) > 0 else { continue }
+            let ready = poll(&entry, 1, -1)
+            // Only a signal may interrupt the wait; anything else means the
+            // library's descriptor is broken, and looping would spin a core.
+            precondition(ready > 0 || errno == EINTR, "poll on the inotify descriptor: errno \(errno)")
+            guard ready > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
             guard count > 0 else { continue }
             for (event, handlers) in dispatch(buffer, count: count) {

@@ -105,17 +105,6 @@ extension Spool {
         return true
     }
 
-    /// Removes a finished job's files from `done/` or `failed/`: the image unless
-    /// `keepImage`, then the result file last, so a result never points at nothing.
-    public func prune(_ name: JobName, keepImage: Bool = false) throws {
-        for queue in [Queue.done, .failed] where FileSystem.exists(resultPath(queue, name)) {
-            if !keepImage, FileSystem.exists(path(queue, name)) {
-                try FileSystem.remove(path(queue, name))
-            }
-            if !keepImage { try FileSystem.unlink(resultPath(queue, name)) }
-        }
-    }
-
     /// Seconds since `name`'s result file was written, or nil if it has none.
     public func resultAge(_ name: JobName) -> Double? {
         for queue in [Queue.done, .failed] {

@@ -6,11 +6,9 @@ import Foundation
 
 extension Spool {
     /// Removes a finished job from `queue` (`done` or `failed`) for retention:
-    /// its image unless `keepImage`, then its result file, always.
-    ///
-    /// Unlike `prune(_:keepImage:)`, which with `keepImage` removes nothing, this
-    /// removes the result file either way: the results database keeps the
-    /// result, and a kept image stays in the queue for people to look at.
+    /// its image unless `keepImage`, then its result file, always: the results
+    /// database keeps the result, and a kept image stays in the queue for people
+    /// to look at.
     ///
     /// A job whose image is still in `processing/` (its worker wrote the result
     /// and has not yet moved the image) or back in `incoming/` (a retry) is left
