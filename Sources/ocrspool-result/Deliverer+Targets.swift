@@ -53,9 +53,9 @@ extension Deliverer {
                  "ms": Int(milliseconds)])
             return nil
         case .answered(let status, _):
-            return "HTTP status \(status) from \(webhook.url.absoluteString)"
+            return "HTTP status \(status) from \(webhook.redactedURL)"
         case .failed(let reason):
-            return "POST \(webhook.url.absoluteString): \(reason)"
+            return "POST \(webhook.redactedURL): \(reason)"
         }
     }
 }

@@ -87,7 +87,7 @@ final class ResultDaemon {
             "started",
             ["spool": configuration.spool.root, "db": configuration.databasePath,
              "hook": configuration.hook?.argv[0] ?? "-",
-             "webhook": configuration.webhook?.absoluteString ?? "-",
+             "webhook": configuration.webhook.map(WebhookSender.redacted) ?? "-",
              "keep_done": retention.keepDone.map { "\($0)s" } ?? "forever",
              "keep_failed": retention.keepFailed.map { "\($0)s" } ?? "forever",
              "keep_images": retention.keepImages,

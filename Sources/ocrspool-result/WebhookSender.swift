@@ -20,11 +20,14 @@ import FoundationNetworking
 /// connection error is a failed attempt, retried by the deliverer.
 final class WebhookSender: Sendable {
     let url: URL
+    /// The URL as logs and stored errors show it: no credentials, no query.
+    let redactedURL: String
     private let session: URLSession
     private let timeout: Double
 
     init(url: URL, timeout: Double) {
         self.url = url
+        self.redactedURL = WebhookSender.redacted(url)
         self.timeout = timeout
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
@@ -32,6 +35,24 @@ final class WebhookSender: Sendable {
         configuration.httpMaximumConnectionsPerHost = 8
         configuration.urlCache = nil
         session = URLSession(configuration: configuration)
+    }
+
+    /// `url` without what may be a secret: the user, password, query and
+    /// fragment (a token often rides in the query) become `…`.
+    static func redacted(_ url: URL) -> String {
+        guard var parts = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+            return "(webhook URL)"
+        }
+        let hadUser = parts.user != nil || parts.password != nil
+        let hadQuery = parts.query != nil || parts.fragment != nil
+        parts.user = nil
+        parts.password = nil
+        parts.query = nil
+        parts.fragment = nil
+        var text = parts.string ?? "(webhook URL)"
+        if hadUser, let range = text.range(of: "://") { text.insert(contentsOf: "…@", at: range.upperBound) }
+        if hadQuery { text += "?…" }
+        return text
     }
 
     /// What one POST did: the HTTP status, or the error that stopped it.

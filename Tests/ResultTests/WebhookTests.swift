@@ -96,6 +96,28 @@ import Testing
         server.process.kill9()
     }
 
+    @Test func webhookCredentialsAndQueryNeverReachTheLogOrTheDatabase() throws {
+        let harness = try ResultDaemonHarness("result-webhook-secret")
+        let server = try startServer(in: harness)
+        let daemon = try harness.start([
+            "--webhook", "http://hook:s3cret@127.0.0.1:\(server.port)/results?token=t0ken",
+            "--hook-backoff", "100ms",
+        ])
+        let name = try harness.spool.spool.makeFinishedJob().string
+
+        // The server refuses each job's first POST, so a failure is logged and stored.
+        let settled = try harness.waitSettled(count: 1, timeout: 30)
+        #expect(settled, "not settled\n\(daemon.log.suffix(2000))")
+        #expect(daemon.log.contains("HTTP status 503 from http://…@127.0.0.1:\(server.port)/results?…"),
+                "no redacted refusal logged\n\(daemon.log)")
+        let stored = try harness.store().deliveries(of: name).compactMap(\.lastError).joined()
+        for secret in ["s3cret", "t0ken"] {
+            #expect(!daemon.log.contains(secret), "\(secret) in the log:\n\(daemon.log)")
+            #expect(!stored.contains(secret), "\(secret) stored: \(stored)")
+        }
+        server.process.kill9()
+    }
+
     @Test func aHangingWebhookTimesOutAndIsGivenUpWithTheRecordKept() throws {
         let harness = try ResultDaemonHarness("result-webhook-hang")
         let server = try startServer(in: harness)
