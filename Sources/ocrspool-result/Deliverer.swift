@@ -17,6 +17,9 @@ final class Deliverer: @unchecked Sendable {
         var attempts = 8
         var backoff = 2.0
         var maxBackoff = 600.0
+        /// Seconds a stop waits for deliveries in flight before it kills the hooks
+        /// still running; kept well inside the unit's `TimeoutStopSec` (30 s).
+        var stopGrace = 15.0
     }
 
     private let store: ResultStore

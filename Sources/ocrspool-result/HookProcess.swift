@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DaemonKit
 import Foundation
+import Synchronization
 
 /// What one run of a hook command did.
 struct HookOutcome: Sendable {
@@ -56,6 +57,8 @@ enum HookProcess {
         let spawned = Result { try startChild(argv, environment: environment, input: inputFile) }
         spawnLock.unlock()
         let (pid, output) = try spawned.get()
+        running.withLock { _ = $0.insert(pid) }
+        defer { running.withLock { _ = $0.remove(pid) } }
 
         var pump = Pump(output: output)
         let finished = pump.run(until: started.addingTimeInterval(timeout), pid: pid)
@@ -78,6 +81,18 @@ enum HookProcess {
     }
 
     private static let spawnLock = NSLock()
+
+    /// Hooks running now, each the leader of its own process group.
+    private static let running = Mutex<Set<pid_t>>([])
+
+    /// Kills every running hook's process group (a stop past its grace); each
+    /// `run` then returns as for a killed hook. Returns how many were running.
+    static func killAll() -> Int {
+        running.withLock { pids in
+            for pid in pids { kill(-pid, SIGKILL) }
+            return pids.count
+        }
+    }
 
     /// Writes `input` to an unlinked temporary file and rewinds it.
     private static func stageInput(_ input: [UInt8]) throws -> Int32 {

@@ -17,7 +17,7 @@ struct ResultConfiguration {
     static let usage = """
         usage: ocrspool-result [--spool DIR] [--db FILE] [--on-result CMD] [--webhook URL]
                                [--hook-timeout 30s] [--hook-concurrency 4]
-                               [--hook-attempts 8] [--hook-backoff 2s]
+                               [--hook-attempts 8] [--hook-backoff 2s] [--stop-grace 15s]
                                [--keep-done DURATION] [--keep-failed DURATION] [--keep-images]
                                [--keep-records DURATION]
                                [--prune-interval 1m] [--rescan-interval 30s] [--polling]
@@ -28,11 +28,13 @@ struct ResultConfiguration {
         to --webhook URL once per result, at least once, and prunes recorded jobs older
         than --keep-done / --keep-failed from the spool (--keep-images keeps images).
         --keep-records deletes database rows of pruned jobs that finished longer ago.
+        A keep duration that is empty or "never" keeps forever, as leaving it out does.
+        A stop waits --stop-grace for hooks in flight, then kills them (repeated later).
         """
 
     static let valued: Set<String> = [
         "spool", "db", "on-result", "webhook", "hook-timeout", "hook-concurrency",
-        "hook-attempts", "hook-backoff", "keep-done", "keep-failed", "keep-records",
+        "hook-attempts", "hook-backoff", "stop-grace", "keep-done", "keep-failed", "keep-records",
         "prune-interval", "rescan-interval", "log-level",
     ]
 
@@ -60,17 +62,15 @@ struct ResultConfiguration {
         delivery.concurrency = try options.integer("hook-concurrency", default: 4, in: 1...64)
         delivery.attempts = try options.integer("hook-attempts", default: 8, in: 1...1000)
         delivery.backoff = try options.duration("hook-backoff", default: 2)
+        delivery.stopGrace = try options.duration("stop-grace", default: 15)
         guard delivery.timeout > 0 else {
             throw Options.UsageError("--hook-timeout must be more than 0")
         }
 
-        retention.keepDone = options.value("keep-done") == nil
-            ? nil : try options.duration("keep-done", default: 0)
-        retention.keepFailed = options.value("keep-failed") == nil
-            ? nil : try options.duration("keep-failed", default: 0)
+        retention.keepDone = try ResultConfiguration.keep(options, "keep-done")
+        retention.keepFailed = try ResultConfiguration.keep(options, "keep-failed")
         retention.keepImages = options.has("keep-images")
-        retention.keepRecords = options.value("keep-records") == nil
-            ? nil : try options.duration("keep-records", default: 0)
+        retention.keepRecords = try ResultConfiguration.keep(options, "keep-records")
         retention.interval = max(0.05, try options.duration("prune-interval", default: 60))
 
         watch.polling = options.has("polling")
@@ -83,5 +83,12 @@ struct ResultConfiguration {
             }
             logLevel = level
         }
+    }
+
+    /// A retention duration, or nil (keep forever) when the option is absent,
+    /// empty (an unset variable in the systemd unit) or `never`.
+    static func keep(_ options: Options, _ name: String) throws -> Double? {
+        guard let text = options.value(name), !text.isEmpty, text != "never" else { return nil }
+        return try options.duration(name, default: 0)
     }
 }

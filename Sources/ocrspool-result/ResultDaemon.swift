@@ -58,9 +58,14 @@ final class ResultDaemon {
 
         retention.stop()
         recorder.stop()
-        let finished = deliverer.stop(timeout: configuration.delivery.timeout + 5)
-        if !finished {
-            logger.warning("deliveries still running at stop, they will be repeated")
+        let grace = min(configuration.delivery.timeout + 5, configuration.delivery.stopGrace)
+        if !deliverer.stop(timeout: grace) {
+            // No hook outlives the daemon; what it was doing is delivered again later.
+            let killed = HookProcess.killAll()
+            logger.warning(
+                "deliveries still running at stop, hooks killed, they will be repeated",
+                ["hooks": killed, "grace_s": grace])
+            _ = deliverer.stop(timeout: HookProcess.killGrace + 4)
         }
         logger.info(
             "stopped",

@@ -68,6 +68,45 @@ import Testing
         #expect(daemon.wait(timeout: 20) == 0, "\(bad.label): the daemon did not survive")
     }
 
+    @Test func aStopKillsHooksStillRunningAfterTheGraceAndKeepsTheirDeliveries() throws {
+        let harness = try ResultDaemonHarness("result-stop-hook")
+        let marker = harness.spool.directory.file("hook.pid")
+        let daemon = try harness.start([
+            "--on-result", "/bin/sh -c 'echo $$ > \(marker); exec sleep 300'",
+            "--hook-timeout", "600s", "--stop-grace", "1s",
+        ])
+        let name = try harness.spool.spool.makeFinishedJob().string
+        var hook: Int32 = 0
+        let started = waitUntil(timeout: 20) {
+            hook = Int32(((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "")
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            return hook > 0
+        }
+        try #require(started, "the hook never ran\n\(daemon.log)")
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeout: 15) == 0, "the stop did not end in time\n\(daemon.log)")
+        #expect(kill(hook, 0) != 0, "hook \(hook) outlived the daemon")
+        #expect(daemon.log.contains("hooks killed"), "no kill logged\n\(daemon.log)")
+        let states = try harness.store().deliveries(of: name).map(\.state)
+        #expect(states == [.pending], "got \(states), want the delivery kept for a repeat")
+    }
+
+    @Test func emptyOrNeverRetentionKeepsForever() throws {
+        let harness = try ResultDaemonHarness("result-keep-never")
+        let daemon = try harness.start([
+            "--keep-done", "", "--keep-failed", "never", "--prune-interval", "100ms",
+        ])
+        #expect(waitUntil(timeout: 20) { daemon.log.contains("keep_done=forever keep_failed=forever") },
+                "got \(daemon.log)")
+        _ = try harness.spool.spool.makeFinishedJob()
+        #expect(try harness.waitSettled(count: 1, timeout: 20))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(harness.spool.entries(.done).count == 2, "pruned: \(harness.spool.entries(.done))")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeout: 20) == 0)
+    }
+
     @Test func aHookFailingForOneJobDoesNotHoldUpTheOthers() throws {
         let harness = try ResultDaemonHarness("result-one-bad")
         let picky = harness.spool.directory.file("picky.sh")
