@@ -32,11 +32,12 @@ let package = Package(
         systemLibrary("CInotifyTools"),
         systemLibrary("CSystemd", pkgConfig: "libsystemd"),
         systemLibrary("CSpoolSys"),
+        systemLibrary("CDaemonSys"),
         systemLibrary("CSQLite", pkgConfig: "sqlite3"),
         systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd"),
         systemLibrary("CRabbitMQ", pkgConfig: "librabbitmq"),
 
-        .target(name: "DaemonKit", dependencies: ["CSystemd"]),
+        .target(name: "DaemonKit", dependencies: ["CSystemd", "CDaemonSys"]),
         .target(name: "SpoolKit", dependencies: ["DaemonKit", "CInotifyTools", "CSpoolSys"]),
         .target(name: "OCRKit", dependencies: ["CTesseract"]),
         .target(name: "ResultStore", dependencies: ["CSQLite", "SpoolKit"]),
