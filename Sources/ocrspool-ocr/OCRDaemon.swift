@@ -14,6 +14,10 @@ final class OCRDaemon: @unchecked Sendable {
         var worker: WorkerSettings
         /// Seconds a graceful stop waits for jobs in hand before giving them up.
         var stopGrace: Double
+        /// Seconds on one job after which a worker counts as wedged (past its
+        /// deadline, which Tesseract checks only between words): the watchdog
+        /// is withheld, systemd restarts the daemon and the job is retried.
+        var stallAfter: Double
     }
 
     private let spool: Spool
@@ -43,7 +47,7 @@ final class OCRDaemon: @unchecked Sendable {
             "poll": settings.watch.polling,
         ])
         var ticks = 0
-        loop.run(status: statusLine()) {
+        loop.run(status: statusLine(), stalled: stalledWorker) {
             ticks += 1
             if ticks % 5 == 0 {
                 do {
@@ -120,6 +124,17 @@ final class OCRDaemon: @unchecked Sendable {
         }
         logger.info("stopped", ["clean": clean])
         return 0
+    }
+
+    /// The first worker held by one job for longer than `stallAfter`, if any.
+    private func stalledWorker() -> String? {
+        for worker in workers {
+            if let seconds = worker.secondsOnCurrentJob, seconds > settings.stallAfter {
+                return "worker \(worker.index) on one job for "
+                    + String(format: "%.1fs", seconds)
+            }
+        }
+        return nil
     }
 
     private func statusLine() -> String {

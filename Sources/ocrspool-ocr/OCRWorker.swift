@@ -2,6 +2,7 @@ import DaemonKit
 import Foundation
 import OCRKit
 import SpoolKit
+import Synchronization
 
 /// What a worker needs to know, the same for every worker of a daemon.
 struct WorkerSettings: Sendable {
@@ -20,6 +21,8 @@ final class OCRWorker: @unchecked Sendable {
     private let settings: WorkerSettings
     private let logger: Logger
     private let finished = DispatchSemaphore(value: 0)
+    /// When the job in hand was claimed (`DispatchTime` nanoseconds), 0 when idle.
+    private let busySince = Atomic<UInt64>(0)
 
     init(index: Int, spool: Spool, queue: WorkQueue, settings: WorkerSettings, logger: Logger) {
         self.index = index
@@ -51,6 +54,13 @@ final class OCRWorker: @unchecked Sendable {
         thread.start()
     }
 
+    /// Seconds the worker has spent on its job in hand, or nil when it has none.
+    var secondsOnCurrentJob: Double? {
+        let since = busySince.load(ordering: .relaxed)
+        guard since > 0 else { return nil }
+        return Double(DispatchTime.now().uptimeNanoseconds - since) / 1e9
+    }
+
     /// Waits up to `timeout` seconds for the thread to finish its job in hand.
     func join(timeout: Double) -> Bool {
         finished.wait(timeout: .now() + timeout) == .success
@@ -66,6 +76,8 @@ final class OCRWorker: @unchecked Sendable {
         }
         switch outcome {
         case .claimed(let claim):
+            busySince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+            defer { busySince.store(0, ordering: .relaxed) }
             process(claim, engine: engine)
         case .busy:
             queue.addLater(entry, after: 0.05)

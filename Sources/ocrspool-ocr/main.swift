@@ -11,7 +11,10 @@ let usage = """
     usage: ocrspool-ocr [--spool DIR] [--workers N] [--mode digits|text] [--timeout DURATION]
                         [--max-pixels N] [--max-bytes SIZE] [--max-attempts N] [--poll]
                         [--poll-interval DURATION] [--rescan DURATION] [--settle DURATION]
-                        [--log-level LEVEL]
+                        [--stall-after DURATION] [--log-level LEVEL]
+
+    --stall-after (default: --timeout plus 60s): a worker held this long by one
+    job stops the systemd watchdog, so that a wedged daemon is restarted.
     """
 
 /// libgomp reads OMP_THREAD_LIMIT when the library loads, before any Swift code
@@ -36,7 +39,8 @@ func main() -> Int32 {
         options = try Options(
             Array(CommandLine.arguments.dropFirst()),
             valued: ["spool", "workers", "mode", "timeout", "max-pixels", "max-bytes",
-                     "max-attempts", "rescan", "settle", "log-level", "poll-interval"],
+                     "max-attempts", "rescan", "settle", "log-level", "poll-interval",
+                     "stall-after"],
             flags: ["poll", "help"])
     } catch {
         FileHandle.standardError.write(Data("ocrspool-ocr: \(error)\n\(usage)\n".utf8))
@@ -74,7 +78,8 @@ func main() -> Int32 {
                     deadlineMilliseconds: Int(timeout * 1000)),
                 maxBytes: maxBytes,
                 hostLabel: "\(ProcessInfo.processInfo.hostName):\(getpid())"),
-            stopGrace: timeout + 5)
+            stopGrace: timeout + 5,
+            stallAfter: try options.duration("stall-after", default: timeout + 60))
         let spool = Spool.resolve(options.value("spool"))
         return try OCRDaemon(spool: spool, settings: settings, logger: logger).run()
     } catch let error as Options.UsageError {
