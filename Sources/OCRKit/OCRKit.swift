@@ -18,8 +18,8 @@
 // Known limitations
 // - XXX: the deadline is enforced by Tesseract between words; page layout
 //   analysis and image decoding run before the first check and are bounded
-//   only by the pixel limit (a 2400x1800 page of noise was seen to run for
-//   minutes past a 3 s deadline; ocrspool-ocr's --stall-after restarts it).
+//   only by the pixel limit (a 2400x1800 page of noise was seen still running
+//   25 s past a 3 s deadline; ocrspool-ocr's --stall-after restarts it).
 // - XXX: only the first page or frame of a multi-page TIFF or GIF is read.
 // - XXX: only English (`eng`) is loaded.
 // - XXX: libpng writes its own message on stderr for a truncated PNG
