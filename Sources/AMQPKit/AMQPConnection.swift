@@ -111,6 +111,13 @@ public final class AMQPConnection {
         return Int(ok?.pointee.message_count ?? 0)
     }
 
+    /// Deletes a queue and the messages it holds (`amqp_queue_delete`), whether
+    /// or not it has consumers.
+    public func deleteQueue(_ name: String, channel: UInt16) throws {
+        _ = withBytes(name) { queue in amqp_queue_delete(state, channel, queue, 0, 0) }
+        try check(amqp_get_rpc_reply(state), "delete queue \(name)")
+    }
+
     /// Limits how many unacknowledged messages the broker sends to each consumer
     /// on `channel` (`amqp_basic_qos`).
     public func setPrefetch(_ count: Int, channel: UInt16) throws {

@@ -23,7 +23,7 @@ extension Bridge {
             }
             try send(claim, connection)
         }
-        guard held.count < settings.remoteInFlight else { return }
+        guard held.count < settings.remoteInFlight, Date() >= workRefusedUntil else { return }
         let hinted = incomingHint.exchange(false, ordering: .acquiringAndReleasing)
         guard hinted || Date().timeIntervalSince(lastIncomingScan) > 1 else { return }
         lastIncomingScan = Date()
@@ -70,11 +70,17 @@ extension Bridge {
     func confirmedWork(_ name: JobName, ack: Bool, returned: Bool) {
         guard ack, !returned else {
             // Not queued anywhere: give the job back to the spool for a later try.
-            logger.warning("work not accepted", ["job": name, "queue": settings.workQueue])
+            logger.warning("work not accepted", [
+                "job": name, "queue": settings.workQueue, "retry_in": "\(workRefusalBackoff)s",
+            ])
             sentWork.removeValue(forKey: name)
             if let claim = held.removeValue(forKey: name) { try? spool.release(claim) }
+            workRefusedUntil = Date().addingTimeInterval(workRefusalBackoff)
+            workRefusalBackoff = min(workRefusalBackoff * 2, 30)
+            incomingHint.store(true, ordering: .releasing)
             return
         }
+        workRefusalBackoff = 1
         totals.withLock { $0.sentRemote += 1 }
         logger.debug("job sent for remote reading", ["job": name])
     }

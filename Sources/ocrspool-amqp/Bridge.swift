@@ -74,6 +74,11 @@ final class Bridge: @unchecked Sendable {
     /// When each held job was last sent to the work queue.
     var sentWork: [JobName: Date] = [:]
     var lastIncomingScan = Date.distantPast
+    /// No new work is claimed before this: the work queue refused the last
+    /// message (not routable), and retrying at once would spin.
+    var workRefusedUntil = Date.distantPast
+    /// Seconds to wait after the next refusal; doubles up to 30 s.
+    var workRefusalBackoff = 1.0
     var lastMaintenance = Date()
 
     private var watchers: [SpoolWatcher] = []

@@ -104,6 +104,29 @@ struct ScaleOutTests {
 
 /// The remote bridge against a reader played by the test itself.
 struct RemoteDeadlineTests {
+    @Test func workTheBrokerCannotRouteIsRetriedWithAGrowingWait() throws {
+        let broker = try RabbitMQ.shared()
+        let host = try TemporarySpool("amqp-unroutable-work")
+        let work = AMQPTestSupport.uniqueQueue("work-gone")
+        let bridge = try AMQPTestSupport.bridge(
+            spool: host, url: broker.url,
+            ["--remote", "--no-ingest", "--work-queue", work,
+             "--reply-queue", AMQPTestSupport.uniqueQueue("replies-gone"),
+             "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
+        defer { AMQPTestSupport.stop(bridge) }
+        #expect(waitUntil(timeout: 30) { bridge.log.contains("connected to broker") })
+
+        // The work queue vanishes after the bridge declared it: every send comes back.
+        let client = try TestClient(broker.url)
+        try client.connection.deleteQueue(work, channel: 1)
+        let name = try host.spool.submit(Array("image".utf8), meta: JobMeta(source: .cli))
+        Thread.sleep(forTimeInterval: 6)
+        let refusals = bridge.log.components(separatedBy: "work not accepted").count - 1
+        // Waits of 1, 2 and 4 s fit 3 or 4 refusals in 6 s; without them, hundreds.
+        #expect((2...5).contains(refusals), "got \(refusals) refusals in 6 s\n\(bridge.log.suffix(2000))")
+        #expect(host.spool.state(of: name) == .queued || host.spool.state(of: name) == .processing)
+    }
+
     @Test func heldJobIsSentAgainWhenNoAnswerComesInTime() throws {
         let broker = try RabbitMQ.shared()
         let host = try TemporarySpool("amqp-deadline")
