@@ -81,12 +81,8 @@ struct ScaleOutTests {
     @Test func jobsHeldByAKilledRemoteBridgeGoBackToIncoming() throws {
         let broker = try RabbitMQ.shared()
         let host = try TemporarySpool("amqp-killed")
-        let work = AMQPTestSupport.uniqueQueue("work-killed")
-        let bridge = try AMQPTestSupport.bridge(
-            spool: host, url: broker.url,
-            ["--remote", "--no-ingest", "--work-queue", work,
-             "--reply-queue", AMQPTestSupport.uniqueQueue("replies-killed"),
-             "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
+        let (bridge, work) = try AMQPTestSupport.remoteBridge(
+            spool: host, url: broker.url, label: "killed")
         for index in 0..<3 {
             try host.spool.submit(Array("image \(index)".utf8), meta: JobMeta(source: .cli))
         }
@@ -107,12 +103,8 @@ struct RemoteDeadlineTests {
     @Test func workTheBrokerCannotRouteIsRetriedWithAGrowingWait() throws {
         let broker = try RabbitMQ.shared()
         let host = try TemporarySpool("amqp-unroutable-work")
-        let work = AMQPTestSupport.uniqueQueue("work-gone")
-        let bridge = try AMQPTestSupport.bridge(
-            spool: host, url: broker.url,
-            ["--remote", "--no-ingest", "--work-queue", work,
-             "--reply-queue", AMQPTestSupport.uniqueQueue("replies-gone"),
-             "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
+        let (bridge, work) = try AMQPTestSupport.remoteBridge(
+            spool: host, url: broker.url, label: "gone")
         defer { AMQPTestSupport.stop(bridge) }
         #expect(waitUntil(timeout: 30) { bridge.log.contains("connected to broker") })
 
@@ -130,12 +122,8 @@ struct RemoteDeadlineTests {
     @Test func heldJobIsSentAgainWhenNoAnswerComesInTime() throws {
         let broker = try RabbitMQ.shared()
         let host = try TemporarySpool("amqp-deadline")
-        let work = AMQPTestSupport.uniqueQueue("work-deadline")
-        let bridge = try AMQPTestSupport.bridge(
-            spool: host, url: broker.url,
-            ["--remote", "--no-ingest", "--work-queue", work, "--remote-timeout", "2s",
-             "--reply-queue", AMQPTestSupport.uniqueQueue("replies-deadline"),
-             "--result-queue", AMQPTestSupport.uniqueQueue("unused")])
+        let (bridge, work) = try AMQPTestSupport.remoteBridge(
+            spool: host, url: broker.url, label: "deadline", ["--remote-timeout", "2s"])
         defer { AMQPTestSupport.stop(bridge) }
         let name = try host.spool.submit(
             Array("image".utf8), meta: JobMeta(source: .cli, expected: "55"))

@@ -78,6 +78,20 @@ enum AMQPTestSupport {
             environment: environment, logDirectory: spool.directory.path)
     }
 
+    /// Starts a remote-mode bridge (`--remote --no-ingest`) on `spool` with a
+    /// work, reply and result queue of its own named after `label`.
+    static func remoteBridge(
+        spool: TemporarySpool, url: String, label: String, _ arguments: [String] = []
+    ) throws -> (bridge: ChildProcess, workQueue: String) {
+        let work = uniqueQueue("work-\(label)")
+        let bridge = try self.bridge(
+            spool: spool, url: url,
+            ["--remote", "--no-ingest", "--work-queue", work,
+             "--reply-queue", uniqueQueue("replies-\(label)"),
+             "--result-queue", uniqueQueue("unused")] + arguments)
+        return (bridge, work)
+    }
+
     /// Starts one real OCR daemon on `spool`.
     static func ocr(spool: TemporarySpool) throws -> ChildProcess {
         try ChildProcess(
