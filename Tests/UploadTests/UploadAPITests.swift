@@ -118,6 +118,19 @@ struct UploadAPITests {
         #expect(response.json["id"] as? String == name.string)
     }
 
+    @Test func uploadWaitIsCappedByMaxWaitAndAnswers202WhenItRunsOut() throws {
+        let daemon = try UploadDaemon(["--max-wait", "1s"])
+        let started = Date()
+        let response = try RawHTTP.postForm(
+            daemon.target, "/api/image/process?wait=30",
+            fields: [], files: [("imageData", "meter.png", try Images.clean())], timeout: 40)
+        let elapsed = Date().timeIntervalSince(started)
+
+        #expect(response.status == 202, "got \(response.status) \(response.text), want 202")
+        #expect(response.json["status"] as? String == "queued")
+        #expect(elapsed >= 0.9 && elapsed < 10, "answered after \(elapsed)s, want the 1 s cap")
+    }
+
     @Test func finishedJobIsServedWithItsResultFields() throws {
         let daemon = try UploadDaemon()
         let spool = daemon.spool.spool
