@@ -5,6 +5,7 @@ import DaemonKit
 import Foundation
 import HTTPKit
 import SpoolKit
+import Synchronization
 
 /// `POST /api/image/process`: streams one image into the spool as a new job.
 ///
@@ -41,6 +42,8 @@ final class UploadExchange: APIExchange {
     private var refusal: APIError?
     private var wait = 0.0
     private var ticket: ResultWaiters.Ticket?
+    /// The commit's outcome, set on the commit queue, read after the wake.
+    private let commitOutcome = CommitOutcome()
 
     init(service: UploadService, request: HTTPRequest) {
         super.init(service: service, request: request, route: "upload")
@@ -53,7 +56,7 @@ final class UploadExchange: APIExchange {
         case .start: return begin()
         case .body(let bytes): return receive(bytes)
         case .end: return end()
-        case .resumed: return answer()
+        case .resumed: return job == nil ? committed() : answer()
         }
     }
 
@@ -203,15 +206,42 @@ final class UploadExchange: APIExchange {
             let meta = JobMeta(
                 source: .http, expected: try expected(), mode: try mode(),
                 originalName: originalName)
-            let name = try writer.commit(meta: meta)
-            self.writer = nil
-            job = name
-            service.metrics.accepted(bytes: imageBytes)
-            service.logger.info(
-                "upload accepted",
-                ["job": name, "bytes": imageBytes, "format": format.rawValue, "wait": wait])
-            return waitOrAnswer(name)
+            return commit(writer, meta: meta, format: format)
         } catch {
+            return refuse(apiError(error))
+        }
+    }
+
+    /// Fsyncs and publishes the job on the commit queue and parks the request
+    /// until that is done. The writer is the queue's from here: a client that
+    /// goes away meanwhile still gets its job, which is logged as accepted.
+    private func commit(_ writer: JobWriter, meta: JobMeta, format: ImageFormat) -> HTTPReply {
+        self.writer = nil
+        let handoff = WriterHandoff(writer: writer)
+        let (service, waker, outcomeBox) = (service, request.waker, commitOutcome)
+        let (bytes, wait) = (imageBytes, wait)
+        service.commits.async {
+            let outcome = Result { try handoff.writer.commit(meta: meta) }
+            if case .success(let name) = outcome {
+                service.metrics.accepted(bytes: bytes)
+                service.logger.info(
+                    "upload accepted",
+                    ["job": name, "bytes": bytes, "format": format.rawValue, "wait": wait])
+            }
+            outcomeBox.value.withLock { $0 = outcome }
+            waker.wake()
+        }
+        return .suspend
+    }
+
+    /// Resumed once the commit is done: answers, or waits for the result.
+    private func committed() -> HTTPReply {
+        guard let outcome = commitOutcome.value.withLock({ $0 }) else { return .suspend }
+        switch outcome {
+        case .success(let name):
+            job = name
+            return waitOrAnswer(name)
+        case .failure(let error):
             return refuse(apiError(error))
         }
     }
@@ -290,9 +320,22 @@ final class UploadExchange: APIExchange {
         if let ticket { service.waiters.remove(ticket) }
         writer?.abort()
         writer = nil
-        if aborted, job == nil, refusal == nil {
+        let accepted = commitOutcome.value.withLock { outcome in
+            if case .success = outcome { return true } else { return false }
+        }
+        if aborted, job == nil, refusal == nil, !accepted {
             service.metrics.refused("aborted")
             service.logger.info("upload aborted", ["bytes": bodyBytes])
         }
     }
+}
+
+/// Where a commit running on the commit queue leaves its outcome.
+private final class CommitOutcome: Sendable {
+    let value = Mutex<Result<JobName, any Error>?>(nil)
+}
+
+/// A writer handed to the commit queue; the exchange no longer touches it.
+private struct WriterHandoff: @unchecked Sendable {
+    let writer: JobWriter
 }

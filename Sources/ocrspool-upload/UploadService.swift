@@ -15,6 +15,9 @@ final class UploadService: HTTPHandler, @unchecked Sendable {
     let logger: Logger
     let metrics = Metrics()
     let waiters = ResultWaiters()
+    /// Where uploads are fsynced and committed: off the server's threads, so a
+    /// slow disk holds up only the requests waiting for it.
+    let commits = DispatchQueue(label: "ocrspool.upload.commit", attributes: .concurrent)
     let site: StaticSite
     let recorded: RecordedResults
     private let incomingDepth = Mutex<(count: Int, at: ContinuousClock.Instant?)>((0, nil))
