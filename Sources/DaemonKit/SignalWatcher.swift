@@ -42,7 +42,9 @@ public final class SignalWatcher: Sendable {
         var ends: [Int32] = [-1, -1]
         // Failing here is a broken process (no descriptors left at start-up).
         precondition(pipe(&ends) == 0, "pipe for signals: errno \(errno)")
-        for end in ends { precondition(fcntl(end, F_SETFD, FD_CLOEXEC) == 0, "fcntl: errno \(errno)") }
+        for end in ends {
+            precondition(fcntl(end, F_SETFD, FD_CLOEXEC) == 0, "fcntl: errno \(errno)")
+        }
         precondition(fcntl(ends[1], F_SETFL, O_NONBLOCK) == 0, "fcntl: errno \(errno)")
         readEnd = ends[0]
         var stopSignals = sigset_t()

@@ -99,7 +99,8 @@ final class InotifyHub: @unchecked Sendable {
             let ready = poll(&entry, 1, -1)
             // Only a signal may interrupt the wait; anything else means the
             // library's descriptor is broken, and looping would spin a core.
-            precondition(ready > 0 || errno == EINTR, "poll on the inotify descriptor: errno \(errno)")
+            precondition(
+                ready > 0 || errno == EINTR, "poll on the inotify descriptor: errno \(errno)")
             guard ready > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
             guard count > 0 else { continue }

@@ -50,7 +50,9 @@ final class WebhookSender: Sendable {
         parts.query = nil
         parts.fragment = nil
         var text = parts.string ?? "(webhook URL)"
-        if hadUser, let range = text.range(of: "://") { text.insert(contentsOf: "…@", at: range.upperBound) }
+        if hadUser, let scheme = text.range(of: "://") {
+            text.insert(contentsOf: "…@", at: scheme.upperBound)
+        }
         if hadQuery { text += "?…" }
         return text
     }

@@ -115,7 +115,8 @@ struct RemoteDeadlineTests {
         Thread.sleep(forTimeInterval: 6)
         let refusals = bridge.log.components(separatedBy: "work not accepted").count - 1
         // Waits of 1, 2 and 4 s fit 3 or 4 refusals in 6 s; without them, hundreds.
-        #expect((2...5).contains(refusals), "got \(refusals) refusals in 6 s\n\(bridge.log.suffix(2000))")
+        #expect((2...5).contains(refusals),
+                "got \(refusals) refusals in 6 s\n\(bridge.log.suffix(2000))")
         #expect(host.spool.state(of: name) == .queued || host.spool.state(of: name) == .processing)
     }
 

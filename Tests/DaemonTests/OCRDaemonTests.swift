@@ -200,9 +200,12 @@ import TestKit
         #expect(results(temporary.spool).first?.digits == clean.digits)
         let descriptors = "/proc/\(daemon.process.processIdentifier)/fd"
         let targets = try FileManager.default.contentsOfDirectory(atPath: descriptors)
-            .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\($0)") }
+            .compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\($0)")
+            }
         #expect(!targets.isEmpty, "no descriptors read from \(descriptors)")
-        #expect(!targets.contains("anon_inode:inotify"), "--poll holds an inotify instance: \(targets)")
+        #expect(!targets.contains("anon_inode:inotify"),
+                "--poll holds an inotify instance: \(targets)")
         try stopCleanly(daemon)
     }
 

@@ -97,8 +97,8 @@ import Testing
         let daemon = try harness.start([
             "--keep-done", "", "--keep-failed", "never", "--prune-interval", "100ms",
         ])
-        #expect(waitUntil(timeout: 20) { daemon.log.contains("keep_done=forever keep_failed=forever") },
-                "got \(daemon.log)")
+        let logged = "keep_done=forever keep_failed=forever"
+        #expect(waitUntil(timeout: 20) { daemon.log.contains(logged) }, "got \(daemon.log)")
         _ = try harness.spool.spool.makeFinishedJob()
         #expect(try harness.waitSettled(count: 1, timeout: 20))
         Thread.sleep(forTimeInterval: 0.5)

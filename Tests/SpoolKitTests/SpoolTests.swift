@@ -364,7 +364,8 @@ import TestKit
 
     /// A job submitted with `expected`, claimed and finished as failed.
     private func failedJob(_ spool: Spool, expected: String) throws -> JobName {
-        let name = try spool.submit(image, tail: "png", meta: JobMeta(source: .http, expected: expected))
+        let meta = JobMeta(source: .http, expected: expected)
+        let name = try spool.submit(image, tail: "png", meta: meta)
         guard case .claimed(let claim) = try spool.claim(name.string) else {
             throw CocoaError(.fileLocking)
         }
