@@ -108,10 +108,12 @@ extension Spool {
         guard let name = try moveToProcessing(entry, from: source, inode: opened.st_ino) else {
             return .gone
         }
-        let meta = self.meta(of: name, fallbackDate: Date(timeIntervalSince1970: opened.modificationTime))
+        let meta = self.meta(
+            of: name, fallbackDate: Date(timeIntervalSince1970: opened.modificationTime))
         keep = true
         return .claimed(Claim(
-            name: name, meta: meta, fd: fd, path: path(.processing, name), size: Int(opened.st_size)))
+            name: name, meta: meta, fd: fd, path: path(.processing, name),
+            size: Int(opened.st_size)))
     }
 
     /// Opens a job file for its owner: read-write when permitted, so that its close

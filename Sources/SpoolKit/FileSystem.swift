@@ -84,7 +84,9 @@ enum FileSystem {
 
     /// Makes a directory's entries durable: the step that makes a rename survive a power cut.
     static func fsyncDirectory(_ path: String) throws {
-        let fd = try Syscall.retrying("open", path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        let fd = try Syscall.retrying("open", path) {
+            Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
         defer { close(fd) }
         try fsync(fd, path: path)
     }
@@ -108,7 +110,9 @@ enum FileSystem {
         } catch let error as SystemError where error.errno == EINVAL || error.errno == ENOSYS {
             // XXX: without RENAME_NOREPLACE (some network file systems) the check and
             // the rename are two steps; names are unique, so only a retry can collide.
-            if Glibc.access(to, F_OK) == 0 { throw SystemError("rename", paths: [from, to], errno: EEXIST) }
+            if Glibc.access(to, F_OK) == 0 {
+                throw SystemError("rename", paths: [from, to], errno: EEXIST)
+            }
             try rename(from, to)
         }
     }

@@ -72,7 +72,8 @@ final class InotifyHub: @unchecked Sendable {
         let wanted = existing | mask | UInt32(IN_ONLYDIR)
         if wd <= 0 || wanted & ~existing != 0 {
             guard inotifytools_watch_file(key, Int32(bitPattern: wanted)) != 0 else {
-                throw SystemError("inotify_add_watch", paths: [directory], errno: inotifytools_error())
+                throw SystemError(
+                    "inotify_add_watch", paths: [directory], errno: inotifytools_error())
             }
             wd = inotifytools_wd_from_filename(key)
         }
@@ -102,7 +103,9 @@ final class InotifyHub: @unchecked Sendable {
             precondition(
                 ready > 0 || errno == EINTR, "poll on the inotify descriptor: errno \(errno)")
             guard ready > 0 else { continue }
-            let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
+            let count = buffer.withUnsafeMutableBytes { raw in
+                read(fd, raw.baseAddress!, raw.count)
+            }
             guard count > 0 else { continue }
             for (event, handlers) in dispatch(buffer, count: count) {
                 for handler in handlers { handler(event) }
@@ -123,7 +126,8 @@ final class InotifyHub: @unchecked Sendable {
             var offset = 0
             let header = MemoryLayout<inotify_event>.size
             while offset + header <= count {
-                let pointer = (raw.baseAddress! + offset).assumingMemoryBound(to: inotify_event.self)
+                let pointer = (raw.baseAddress! + offset)
+                    .assumingMemoryBound(to: inotify_event.self)
                 let event = InotifyEvent(
                     mask: pointer.pointee.mask,
                     name: String(cString: ocrspool_inotify_event_name(pointer)))

@@ -17,7 +17,8 @@ extension Spool {
         // A finished job of this name would lose its result to ours.
         let target = path(queue, claim.name)
         guard !FileSystem.exists(target) else {
-            throw SystemError("finish", paths: [path(.processing, claim.name), target], errno: EEXIST)
+            throw SystemError(
+                "finish", paths: [path(.processing, claim.name), target], errno: EEXIST)
         }
 
         try writeResult(result, queue: queue, name: claim.name)

@@ -55,7 +55,8 @@ extension Spool {
     ///   - staleAfter: age in seconds after which a staged file is abandoned.
     public func recover(maxAttempts: Int, staleAfter: Double = 3600) throws -> RecoveryReport {
         var report = RecoveryReport()
-        for entry in try FileSystem.list(directory(.processing)) where JobName.isSafeFileName(entry) {
+        let processing = try FileSystem.list(directory(.processing))
+        for entry in processing where JobName.isSafeFileName(entry) {
             // One entry that cannot be handled must not hold up the others.
             do {
                 switch try recoverOrphan(entry, maxAttempts: maxAttempts) {
@@ -118,7 +119,8 @@ extension Spool {
             return .returned
         }
 
-        var meta = self.meta(of: name, fallbackDate: Date(timeIntervalSince1970: locked.modificationTime))
+        var meta = self.meta(
+            of: name, fallbackDate: Date(timeIntervalSince1970: locked.modificationTime))
         meta.crashes += 1
         if meta.crashes >= maxAttempts {
             let result = JobResult.failure(
@@ -141,13 +143,16 @@ extension Spool {
     ) throws -> [String] {
         let now = Date().timeIntervalSince1970
         var removed: [String] = []
-        for entry in try FileSystem.list(directory(queue)) where JobName.isSafeFileName(entry) || queue == .tmp {
+        let entries = try FileSystem.list(directory(queue))
+        for entry in entries where JobName.isSafeFileName(entry) || queue == .tmp {
             guard entry != "." && entry != ".." && !entry.contains("/") else { continue }
             let path = "\(directory(queue))/\(entry)"
             guard let info = try? FileSystem.lstat(path), info.isRegularFile,
                 now - info.modificationTime > age, isStale(entry)
             else { continue }
-            if (try? FileSystem.unlink(path)) != nil { removed.append("\(queue.rawValue)/\(entry)") }
+            if (try? FileSystem.unlink(path)) != nil {
+                removed.append("\(queue.rawValue)/\(entry)")
+            }
         }
         return removed
     }

@@ -74,13 +74,15 @@ struct DaemonBenchmark {
 
         // Staged in tmp/ and renamed in, as a careful writer does, so that no
         // image is read half-written and the clock covers only the daemon's work.
-        for (index, image) in images.enumerated() {
-            let name = String(format: "bench-%05d-", index) + URL(fileURLWithPath: image.path).lastPathComponent
+        let names = images.enumerated().map { index, image in
+            String(format: "bench-%05d-", index)
+                + URL(fileURLWithPath: image.path).lastPathComponent
+        }
+        for (name, image) in zip(names, images) {
             try Data(image.bytes).write(to: URL(fileURLWithPath: "\(spool)/tmp/\(name)"))
         }
         let started = Date()
-        for (index, image) in images.enumerated() {
-            let name = String(format: "bench-%05d-", index) + URL(fileURLWithPath: image.path).lastPathComponent
+        for name in names {
             rename("\(spool)/tmp/\(name)", "\(spool)/incoming/\(name)")
         }
         let progress = Progress(label: "ocrspool-ocr", total: images.count)
@@ -94,16 +96,16 @@ struct DaemonBenchmark {
         guard finished else { throw BenchError("daemon did not finish in 600 s; see \(log)") }
 
         var correct = 0
-        for (index, image) in images.enumerated() {
-            let tail = String(format: "bench-%05d-", index) + URL(fileURLWithPath: image.path).lastPathComponent
-            if digits(in: spool + "/done", endingWith: tail) == image.expected { correct += 1 }
+        for (name, image) in zip(names, images) {
+            if digits(in: spool + "/done", endingWith: name) == image.expected { correct += 1 }
         }
         return (Double(images.count) / seconds, correct)
     }
 
     private func resultCount(_ spool: String) -> Int {
         ["done", "failed"].reduce(0) { total, queue in
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "\(spool)/\(queue)")) ?? []
+            let directory = "\(spool)/\(queue)"
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             return total + entries.filter { $0.hasSuffix(".json") }.count
         }
     }

@@ -99,16 +99,28 @@ final class OCRDaemon: @unchecked Sendable {
     }
 
     /// Recovers one `processing/` entry whose owner may have just died.
-    private static func takeBack(_ entry: String, _ spool: Spool, _ maxAttempts: Int, _ logger: Logger) {
+    private static func takeBack(
+        _ entry: String, _ spool: Spool, _ maxAttempts: Int, _ logger: Logger
+    ) {
         do {
-            switch try spool.recoverOrphan(entry, maxAttempts: maxAttempts) {
-            case .owned: break
-            case .returned: logger.warning("owner died, job requeued", ["job": entry])
-            case .completed: logger.info("owner died after finishing, move completed", ["job": entry])
-            case .failed: logger.warning("job failed after killing workers", ["job": entry, "code": "worker_crashed"])
-            }
+            log(try spool.recoverOrphan(entry, maxAttempts: maxAttempts), entry, logger)
         } catch {
             logger.warning("recovery failed", ["job": entry, "error": error])
+        }
+    }
+
+    /// One line for what recovery did with a job whose owner died.
+    private static func log(_ outcome: OrphanOutcome, _ job: String, _ logger: Logger) {
+        switch outcome {
+        case .owned:
+            break
+        case .returned:
+            logger.warning("owner died, job requeued", ["job": job])
+        case .completed:
+            logger.info("owner died after finishing, move completed", ["job": job])
+        case .failed:
+            logger.warning(
+                "job failed after killing workers", ["job": job, "code": "worker_crashed"])
         }
     }
 
@@ -140,7 +152,8 @@ final class OCRDaemon: @unchecked Sendable {
     private func statusLine() -> String {
         let depths = (try? spool.depths()) ?? [:]
         return "incoming=\(depths[.incoming] ?? 0) processing=\(depths[.processing] ?? 0) "
-            + "done=\(depths[.done] ?? 0) failed=\(depths[.failed] ?? 0) workers=\(settings.workers)"
+            + "done=\(depths[.done] ?? 0) failed=\(depths[.failed] ?? 0) "
+            + "workers=\(settings.workers)"
     }
 
     private func log(_ report: RecoveryReport) {
@@ -150,11 +163,10 @@ final class OCRDaemon: @unchecked Sendable {
             "failed": report.failed.count, "removed": report.removed.count,
             "retried": report.retried.count,
         ])
-        for name in report.returned { logger.warning("owner died, job requeued", ["job": name]) }
+        for name in report.returned { OCRDaemon.log(.returned, name, logger) }
+        for name in report.completed { OCRDaemon.log(.completed, name, logger) }
+        for name in report.failed { OCRDaemon.log(.failed, name, logger) }
         for name in report.retried { logger.notice("interrupted retry requeued", ["job": name]) }
-        for name in report.failed {
-            logger.warning("job failed after killing workers", ["job": name, "code": "worker_crashed"])
-        }
         for problem in report.problems {
             logger.warning("cannot recover job", ["job": problem.entry, "error": problem.error])
         }

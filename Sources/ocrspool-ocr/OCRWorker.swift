@@ -105,7 +105,8 @@ final class OCRWorker: @unchecked Sendable {
         } else {
             logger.info("job done", [
                 "job": claim.name, "outcome": "done", "digits": result.digits,
-                "confidence": Int(result.confidence), "verified": result.verified.map { "\($0)" } ?? "-",
+                "confidence": Int(result.confidence),
+                "verified": result.verified.map { "\($0)" } ?? "-",
                 "ms": milliseconds, "ocr_ms": Int(result.ocrMilliseconds ?? 0),
                 "attempts": result.attempts, "strategy": result.strategy ?? "-",
             ])
@@ -132,7 +133,8 @@ final class OCRWorker: @unchecked Sendable {
             bytes = try claim.readImage(limit: settings.maxBytes)
         } catch let error as SystemError where error.errno == EFBIG {
             return failure(
-                "too_large", "the file has \(claim.size) bytes, over the limit of \(settings.maxBytes)")
+                "too_large",
+                "the file has \(claim.size) bytes, over the limit of \(settings.maxBytes)")
         } catch {
             return failure("read_failed", "\(error)")
         }

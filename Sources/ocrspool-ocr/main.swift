@@ -74,7 +74,8 @@ func main() -> Int32 {
             worker: WorkerSettings(
                 mode: mode,
                 limits: ReadLimits(
-                    maxPixels: try options.integer("max-pixels", default: 40_000_000, in: 1...Int.max),
+                    maxPixels: try options.integer(
+                        "max-pixels", default: 40_000_000, in: 1...Int.max),
                     deadlineMilliseconds: Int(timeout * 1000)),
                 maxBytes: maxBytes,
                 hostLabel: "\(ProcessInfo.processInfo.hostName):\(getpid())"),

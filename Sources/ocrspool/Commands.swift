@@ -13,7 +13,8 @@ func parse(_ arguments: [String], valued: Set<String> = [], flags: Set<String> =
 /// The spool, which must have been initialised.
 func existingSpool(_ spool: Spool) throws -> Spool {
     guard spool.isInitialised else {
-        throw CommandError(description: "no spool at \(spool.root) (run: ocrspool init --spool \(spool.root))")
+        throw CommandError(
+            description: "no spool at \(spool.root) (run: ocrspool init --spool \(spool.root))")
     }
     return spool
 }
@@ -54,7 +55,8 @@ func submitCommand(_ arguments: [String]) throws -> Int32 {
         }
         let size = (attributes[.size] as? Int) ?? 0
         guard size <= maxBytes else {
-            throw CommandError(description: "\(file) has \(size) bytes, over --max-bytes \(maxBytes)")
+            throw CommandError(
+                description: "\(file) has \(size) bytes, over --max-bytes \(maxBytes)")
         }
         let bytes = Array(try Data(contentsOf: url))
         let meta = JobMeta(
@@ -70,8 +72,10 @@ func submitCommand(_ arguments: [String]) throws -> Int32 {
     let deadline = Date().addingTimeInterval(timeout)
     var status: Int32 = 0
     for name in names {
-        guard let result = waiter.wait(for: name, timeout: max(0, deadline.timeIntervalSinceNow)) else {
-            FileHandle.standardError.write(Data("ocrspool: \(name) not finished after \(timeout)s\n".utf8))
+        let left = max(0, deadline.timeIntervalSinceNow)
+        guard let result = waiter.wait(for: name, timeout: left) else {
+            FileHandle.standardError.write(
+                Data("ocrspool: \(name) not finished after \(timeout)s\n".utf8))
             status = 3
             continue
         }
@@ -117,7 +121,8 @@ func statsCommand(_ arguments: [String]) throws -> Int32 {
 func printDepths(_ spool: Spool) throws -> Int32 {
     let depths = try spool.depths()
     for queue in Queue.jobQueues {
-        print("\(queue.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0))\(depths[queue] ?? 0)")
+        let label = queue.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+        print("\(label)\(depths[queue] ?? 0)")
     }
     return 0
 }
@@ -197,7 +202,8 @@ final class ResultPrinter: @unchecked Sendable {
             guard !skipping, let name = JobName(String(entry.dropLast(5))),
                 let result = spool.result(of: name)
             else { continue }
-            var line = "\(SpoolJSON.format(result.finishedAt)) \(result.id) \(result.status.rawValue)"
+            let finished = SpoolJSON.format(result.finishedAt)
+            var line = "\(finished) \(result.id) \(result.status.rawValue)"
             if let error = result.error {
                 line += " code=\(error.code)"
             } else {

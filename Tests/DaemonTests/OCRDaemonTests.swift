@@ -18,7 +18,8 @@ import TestKit
             ("ocr/truncated.png", "corrupt_image"), ("ocr/huge.png", "too_large"),
         ]
         for (file, _) in expected {
-            try temporary.drop(try TestFixtures.bytes(file), as: URL(fileURLWithPath: file).lastPathComponent)
+            try temporary.drop(
+                try TestFixtures.bytes(file), as: URL(fileURLWithPath: file).lastPathComponent)
         }
         #expect(symlink("/etc/passwd", "\(incoming)/passwd.png") == 0)
         #expect(mkfifo("\(incoming)/fifo.png", 0o600) == 0)
@@ -29,16 +30,20 @@ import TestKit
         for (file, code) in expected {
             let name = URL(fileURLWithPath: file).lastPathComponent
             let result = results(spool).first { $0.originalName == name }
-            #expect(result?.error?.code == code, "\(name): got \(String(describing: result?.error)), want \(code)")
+            #expect(result?.error?.code == code,
+                    "\(name): got \(String(describing: result?.error)), want \(code)")
         }
         for name in ["passwd.png", "fifo.png", "dir.png"] {
             let result = results(spool).first { $0.originalName == name }
-            #expect(result?.error?.code == "not_a_regular_file", "\(name): got \(String(describing: result))")
+            #expect(result?.error?.code == "not_a_regular_file",
+                    "\(name): got \(String(describing: result))")
         }
 
         let clean = try #require(try TestFixtures.cleanDigits().first)
         try temporary.drop(try TestFixtures.bytes(clean.file), as: "after-bad.png")
-        #expect(waitUntil(timeout: 30) { results(spool).contains { $0.originalName == "after-bad.png" } })
+        #expect(waitUntil(timeout: 30) {
+            results(spool).contains { $0.originalName == "after-bad.png" }
+        })
         let good = results(spool).first { $0.originalName == "after-bad.png" }
         #expect(good?.status == .done && good?.digits == clean.digits,
                 "got \(String(describing: good?.digits)), want \(clean.digits)")
@@ -55,7 +60,8 @@ import TestKit
         }
         usleep(200_000)
         try stopCleanly(daemon)
-        #expect(temporary.entries(.processing).isEmpty, "left in processing: \(temporary.entries(.processing))")
+        #expect(temporary.entries(.processing).isEmpty,
+                "left in processing: \(temporary.entries(.processing))")
         let accounted = temporary.entries(.incoming).count + results(temporary.spool).count
         #expect(accounted == 40, "got \(accounted) jobs accounted for, want 40")
     }
@@ -67,12 +73,14 @@ import TestKit
         let first = try startOCR(temporary, ["--workers", "1", "--timeout", "120s"])
         #expect(waitUntil(timeout: 20) { temporary.entries(.processing).count == 1 })
 
-        let second = try startOCR(temporary, ["--workers", "1", "--rescan", "600s", "--timeout", "120s"])
+        let second = try startOCR(
+            temporary, ["--workers", "1", "--rescan", "600s", "--timeout", "120s"])
         first.kill9()
         // No rescan or tick is due for seconds: only the owner's close event can be this fast.
         #expect(waitUntil(timeout: 3) { second.log.contains("owner died, job requeued") },
                 "second daemon did not take the job back; log:\n\(second.log)")
-        let name = try #require(JobName(temporary.entries(.processing).first ?? temporary.entries(.incoming).first ?? ""))
+        let held = temporary.entries(.processing).first ?? temporary.entries(.incoming).first
+        let name = try #require(JobName(held ?? ""))
         #expect(spool.meta(of: name).crashes == 1)
         second.kill9()
     }
@@ -88,7 +96,8 @@ import TestKit
 
         var kills = 0
         while kills < 5 && !results(spool).contains(where: { $0.originalName == "poison.pgm" }) {
-            let daemon = try startOCR(temporary, ["--workers", "1", "--max-attempts", "2", "--timeout", "120s"])
+            let daemon = try startOCR(
+                temporary, ["--workers", "1", "--max-attempts", "2", "--timeout", "120s"])
             let poisonInHand = waitUntil(timeout: 20) {
                 temporary.entries(.processing).contains { $0.hasSuffix("poison.pgm") }
             }
@@ -115,7 +124,8 @@ import TestKit
         let clean = try TestFixtures.cleanDigits()
         let images = try clean.map { try TestFixtures.bytes($0.file) }
         for index in 0..<500 {
-            try temporary.drop(images[index % images.count], as: String(format: "job-%03d.png", index))
+            try temporary.drop(
+                images[index % images.count], as: String(format: "job-%03d.png", index))
         }
 
         var generator = SystemRandomNumberGenerator()
@@ -143,7 +153,8 @@ import TestKit
         let names = Set(all.compactMap(\.originalName))
         #expect(all.count == 500, "got \(all.count) results after \(kills) kills, want 500")
         #expect(names.count == 500, "got \(names.count) distinct jobs, want 500")
-        #expect(all.allSatisfy { $0.status == .done }, "failed: \(all.filter { $0.status == .failed })")
+        #expect(all.allSatisfy { $0.status == .done },
+                "failed: \(all.filter { $0.status == .failed })")
         #expect(temporary.entries(.incoming).isEmpty && temporary.entries(.processing).isEmpty)
         #expect(kills >= 5, "got only \(kills) kills: the run was not disturbed")
         // A job read again after it finished would overwrite its own result
@@ -181,7 +192,8 @@ import TestKit
         let second = try startOCR(temporary, ["--workers", "1"])
         let clean = try TestFixtures.cleanDigits()
         for index in 0..<60 {
-            try temporary.drop(try TestFixtures.bytes(clean[index % clean.count].file), as: "shared-\(index).png")
+            try temporary.drop(
+                try TestFixtures.bytes(clean[index % clean.count].file), as: "shared-\(index).png")
         }
         #expect(waitUntil(timeout: 60) { results(spool).count == 60 })
         try stopCleanly(first)
@@ -196,7 +208,8 @@ import TestKit
         let daemon = try startOCR(temporary, ["--workers", "1", "--poll", "--settle", "0.2s"])
         let clean = try #require(try TestFixtures.cleanDigits().first)
         try temporary.drop(try TestFixtures.bytes(clean.file), as: "polled.png")
-        #expect(waitUntil(timeout: 20) { results(temporary.spool).count == 1 }, "log:\n\(daemon.log)")
+        #expect(waitUntil(timeout: 20) { results(temporary.spool).count == 1 },
+                "log:\n\(daemon.log)")
         #expect(results(temporary.spool).first?.digits == clean.digits)
         let descriptors = "/proc/\(daemon.process.processIdentifier)/fd"
         let targets = try FileManager.default.contentsOfDirectory(atPath: descriptors)
@@ -234,11 +247,16 @@ import TestKit
 
     // MARK: helpers
 
-    private func startOCR(_ temporary: TemporarySpool, _ arguments: [String]) throws -> ChildProcess {
+    private func startOCR(
+        _ temporary: TemporarySpool, _ arguments: [String]
+    ) throws -> ChildProcess {
         let daemon = try ChildProcess(
             ChildProcess.product("ocrspool-ocr"), ["--spool", temporary.spool.root] + arguments,
             logDirectory: temporary.directory.path)
-        guard waitUntil(timeout: 30, { daemon.log.contains(" started ") || !daemon.process.isRunning }),
+        let settled = waitUntil(timeout: 30) {
+            daemon.log.contains(" started ") || !daemon.process.isRunning
+        }
+        guard settled,
             daemon.process.isRunning
         else {
             throw TestFailure("ocrspool-ocr did not start; log:\n\(daemon.log)")
@@ -249,7 +267,8 @@ import TestKit
     private func stopCleanly(_ daemon: ChildProcess) throws {
         daemon.signal(SIGTERM)
         let status = daemon.wait(timeout: 30)
-        #expect(status == 0, "got exit \(String(describing: status)) after SIGTERM; log:\n\(daemon.log)")
+        #expect(status == 0,
+                "got exit \(String(describing: status)) after SIGTERM; log:\n\(daemon.log)")
     }
 
     /// An image big and noisy enough that reading it takes seconds: a worker is
@@ -261,7 +280,9 @@ import TestKit
         bytes.reserveCapacity(bytes.count + width * height)
         for _ in 0..<(width * height / 8) {
             let random = generator.next()
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: random >> shift)) }
+            for shift in stride(from: 0, to: 64, by: 8) {
+                bytes.append(UInt8(truncatingIfNeeded: random >> shift))
+            }
         }
         return bytes
     }

@@ -196,7 +196,8 @@ import Testing
         let failed = try entry(status: .failed, finishedAt: old, code: "timeout")
         try store.record([failed], owing: [])
         try store.markPruned(failed.result)
-        let again = try entry(failed.result.id, status: .done, finishedAt: old.addingTimeInterval(1))
+        let again = try entry(
+            failed.result.id, status: .done, finishedAt: old.addingTimeInterval(1))
         #expect(try store.record([again], owing: []) == [.replaced])
 
         let forgotten = try store.forgetRecords(finishedBefore: Date(), limit: 100)

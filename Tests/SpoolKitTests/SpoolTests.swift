@@ -17,7 +17,8 @@ import TestKit
         let spool = temporary.spool
         let writer = try spool.beginJob(tail: "png")
         try writer.write(image)
-        #expect(temporary.entries(.incoming).isEmpty, "got \(temporary.entries(.incoming)) before commit")
+        #expect(temporary.entries(.incoming).isEmpty,
+                "got \(temporary.entries(.incoming)) before commit")
         #expect(temporary.entries(.tmp) == ["\(writer.name).part"])
 
         let name = try writer.commit(meta: JobMeta(source: .cli, expected: "42"))
@@ -151,7 +152,8 @@ import TestKit
             name = claim.name
             claim.close()
             let outcome = try spool.recoverOrphan(claim.name.string, maxAttempts: 3)
-            #expect(outcome == (attempt < 3 ? .returned : .failed), "attempt \(attempt): got \(outcome)")
+            #expect(outcome == (attempt < 3 ? .returned : .failed),
+                    "attempt \(attempt): got \(outcome)")
         }
         let poisoned = try #require(name)
         let result = try #require(spool.result(of: poisoned))
@@ -173,7 +175,8 @@ import TestKit
             #expect(try claim.readImage(limit: 100) == Array(content.utf8))
             names.append(claim.name)
             try spool.finish(claim, result: JobResult(
-                id: claim.name.string, status: .done, source: .drop, submittedAt: Date(), attempts: 1))
+                id: claim.name.string, status: .done, source: .drop, submittedAt: Date(),
+                attempts: 1))
         }
         #expect(names[0] != names[1])
         #expect(temporary.entries(.done).count == 4, "got \(temporary.entries(.done))")
@@ -187,7 +190,8 @@ import TestKit
             Issue.record("claim failed")
             return
         }
-        FileManager.default.createFile(atPath: spool.path(.done, name), contents: Data("other".utf8))
+        FileManager.default.createFile(
+            atPath: spool.path(.done, name), contents: Data("other".utf8))
         #expect(throws: SystemError.self) {
             try spool.finish(claim, result: JobResult(
                 id: name.string, status: .done, source: .cli, submittedAt: Date(), attempts: 1))
@@ -220,7 +224,8 @@ import TestKit
         let spool = temporary.spool
         let first = try finishedJob(spool, digits: "111")
         // What an earlier version left: a second file of that name, owner dead.
-        FileManager.default.createFile(atPath: spool.path(.processing, first), contents: Data(image))
+        FileManager.default.createFile(
+            atPath: spool.path(.processing, first), contents: Data(image))
 
         let report = try spool.recover(maxAttempts: 3)
         #expect(report.returned == [first.string], "got \(report)")
@@ -271,7 +276,9 @@ import TestKit
             var address = sockaddr_un()
             address.sun_family = sa_family_t(AF_UNIX)
             withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                _ = entry.utf8CString.withUnsafeBytes { memcpy(raw.baseAddress!, $0.baseAddress!, $0.count) }
+                _ = entry.utf8CString.withUnsafeBytes {
+                    memcpy(raw.baseAddress!, $0.baseAddress!, $0.count)
+                }
             }
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -287,7 +294,8 @@ import TestKit
         }
         #expect(spool.result(of: name)?.error?.code == "not_a_regular_file")
         #expect(temporary.entries(.incoming).isEmpty)
-        #expect(FileManager.default.contents(atPath: outside) == Data(image), "outside file changed")
+        #expect(FileManager.default.contents(atPath: outside) == Data(image),
+                "outside file changed")
         #expect(temporary.entries(.processing).isEmpty)
     }
 

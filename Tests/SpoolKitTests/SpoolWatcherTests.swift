@@ -39,7 +39,8 @@ import TestKit
         let incoming = temporary.spool.directory(.incoming)
         _ = create("\(incoming)/old.png")
         let old = Date().addingTimeInterval(-60)
-        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: "\(incoming)/old.png")
+        try FileManager.default.setAttributes(
+            [.modificationDate: old], ofItemAtPath: "\(incoming)/old.png")
         usleep(300_000)
         _ = create("\(incoming)/new.png")
 

@@ -38,8 +38,9 @@ struct DeploymentFilesTests {
             #expect(!users.isEmpty, "\(key) is in ocrspool.env but no unit's ExecStart= uses it")
             for unit in users {
                 let defaults = Dictionary(try unit.environmentAssignments()) { $1 }
+                let got = defaults[key] ?? "unset"
                 #expect(defaults[key] == value,
-                        "\(unit.name) default \(key): got \(defaults[key] ?? "unset"), want \(value)")
+                        "\(unit.name) default \(key): got \(got), want \(value)")
             }
             // Documented: the line above the key (or above its group) is a comment.
             let index = try #require(lines.firstIndex { $0.hasPrefix("\(key)=") })

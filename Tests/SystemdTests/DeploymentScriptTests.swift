@@ -83,7 +83,8 @@ struct DeploymentScriptTests {
         let directory = try TemporaryDirectory("systemd-install")
         let root = directory.file("root")
         let arguments = [
-            "--prefix", "/usr", "--destdir", root, "--bin-dir", try Self.stubPrograms(in: directory),
+            "--prefix", "/usr", "--destdir", root,
+            "--bin-dir", try Self.stubPrograms(in: directory),
         ]
         #expect(try Repository.run(Repository.path("scripts/install"), arguments).0 == 0)
         let unit = try UnitFile(path: "\(root)/usr/lib/systemd/system/ocrspool-ocr.service")

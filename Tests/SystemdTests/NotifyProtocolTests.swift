@@ -75,8 +75,9 @@ struct NotifyProtocolTests {
             + " \(process.processIdentifier) (NotifyAccess=main)"))
         if let client {
             let response = client.readAll(timeout: 10)
+            let head = response.prefix(200)
             #expect(response.hasPrefix("HTTP/1.") && response.contains(" 200 "),
-                    "GET /healthz over the handed-over socket: got \(response.prefix(200)), want 200")
+                    "GET /healthz over the handed-over socket: got \(head), want 200")
         }
 
         // systemd restarts the service when WATCHDOG=1 does not come within WatchdogSec.

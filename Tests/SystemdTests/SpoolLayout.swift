@@ -23,7 +23,9 @@ struct TmpfilesEntry: Equatable, Sendable {
 
     /// Creates each directory at its path with `prefix` replaced by `local`, as
     /// systemd-tmpfiles would at boot (ownership aside: the test is not root-only).
-    static func create(_ entries: [TmpfilesEntry], mapping prefix: String, to local: String) throws {
+    static func create(
+        _ entries: [TmpfilesEntry], mapping prefix: String, to local: String
+    ) throws {
         for entry in entries {
             let path = entry.path.replacingOccurrences(of: prefix, with: local)
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -45,7 +45,8 @@ struct UnitFileTests {
         ("20s", 20.0), ("1min 30s", 90.0), ("500ms", 0.5), ("90", 90.0), ("2h", 7200.0),
     ])
     func timeSpans(_ text: String, _ seconds: Double) {
-        #expect(UnitFile.seconds(text) == seconds, "\(text): got \(String(describing: UnitFile.seconds(text)))")
+        #expect(UnitFile.seconds(text) == seconds,
+                "\(text): got \(String(describing: UnitFile.seconds(text)))")
     }
 
     @Test("environment files: comments skipped, quotes removed, empty values kept")

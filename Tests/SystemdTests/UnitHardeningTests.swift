@@ -40,7 +40,9 @@ struct UnitHardeningTests {
         #expect(unit.values("Unit", "PartOf") == ["ocrspool.target"])
     }
 
-    @Test("the spool the daemon is given is the one path it may write", arguments: Repository.services)
+    @Test(
+        "the spool the daemon is given is the one path it may write",
+        arguments: Repository.services)
     func spoolArgumentIsTheWritablePath(_ name: String) throws {
         let unit = try Repository.unit(name)
         let argv = try unit.execStart(environment: [:])

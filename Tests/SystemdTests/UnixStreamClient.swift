@@ -14,7 +14,9 @@ final class UnixStreamClient {
         guard descriptor >= 0 else { throw NotifySocket.error("socket", path) }
         let status = UnixAddress.with(path) { address, length in
             var result: Int32
-            repeat { result = connect(descriptor, address, length) } while result < 0 && errno == EINTR
+            repeat {
+                result = connect(descriptor, address, length)
+            } while result < 0 && errno == EINTR
             return result
         }
         guard status == 0 else {

@@ -49,6 +49,7 @@ public final class TemporarySpool: @unchecked Sendable {
 
     /// The entry names in `queue`.
     public func entries(_ queue: Queue) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: spool.directory(queue))) ?? []).sorted()
+        let listed = try? FileManager.default.contentsOfDirectory(atPath: spool.directory(queue))
+        return (listed ?? []).sorted()
     }
 }
